@@ -1,0 +1,90 @@
+//! Parse arguments, set up logging, run one subcommand, and turn its result into an exit status.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Color, Command, GlobalArgs};
+use crate::commands;
+use crate::exit::{ERROR, Outcome};
+use crate::logging;
+
+/// What every subcommand may know about the invocation besides its own arguments.
+pub struct Context {
+    pub global: GlobalArgs,
+    /// Draw progress bars and colour on stderr.
+    pub fancy_stderr: bool,
+    /// Colour on stdout.
+    pub color_stdout: bool,
+}
+
+impl Context {
+    fn new(global: GlobalArgs) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let (fancy_stderr, color_stdout) = match global.color {
+            Color::Always => (true, true),
+            Color::Never => (false, false),
+            Color::Auto => (
+                !no_color && std::io::stderr().is_terminal(),
+                !no_color && std::io::stdout().is_terminal(),
+            ),
+        };
+        Context {
+            fancy_stderr: fancy_stderr && !global.quiet,
+            color_stdout,
+            global,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Context::new(cli.global);
+    logging::init_stderr(&ctx);
+    let result = match &cli.command {
+        Command::Export(args) => commands::export::run(args, &ctx),
+        Command::Decode(args) => commands::decode::run(args, &ctx),
+        Command::Report(args) => commands::report::run(args, &ctx),
+        Command::Status(args) => commands::status::run(args, &ctx),
+        Command::Clean(args) => commands::scales::run(commands::scales::Verb::Clean, args, &ctx),
+        Command::Scores(args) => commands::scales::run(commands::scales::Verb::Scores, args, &ctx),
+        Command::LongToWide(args) => {
+            commands::scales::run(commands::scales::Verb::LongToWide, args, &ctx)
+        }
+        Command::Prepare(args) => {
+            commands::scales::run(commands::scales::Verb::Prepare, args, &ctx)
+        }
+        Command::Demo(args) => commands::demo::run(args, &ctx),
+    };
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(err) => {
+            report_error(&err);
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
+/// Print an error chain once: `error: …` then one `caused by: …` per cause.
+#[allow(clippy::print_stderr)]
+fn report_error(err: &anyhow::Error) {
+    if is_broken_pipe(err) {
+        return;
+    }
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Shorthand used by the subcommands.
+pub type CommandResult = anyhow::Result<Outcome>;

@@ -1,0 +1,8 @@
+//! One module per subcommand: its arguments, one library call, then rendering.
+
+pub mod decode;
+pub mod demo;
+pub mod export;
+pub mod report;
+pub mod scales;
+pub mod status;

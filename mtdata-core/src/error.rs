@@ -1,0 +1,58 @@
+//! Errors of mtdata-core.
+
+use std::path::PathBuf;
+
+/// What went wrong, with the file, block and key where it happened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}; pass --config FILE or set MTDATA_CONFIG")]
+    ConfigRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid YAML.
+    #[error("config file {path} is not valid YAML: {message}")]
+    ConfigSyntax { path: PathBuf, message: String },
+    /// A value in the configuration is missing or wrong.
+    #[error("config file {path}, block \"{block}\", key {key}: {message}")]
+    ConfigValue {
+        path: PathBuf,
+        block: String,
+        key: String,
+        message: String,
+    },
+    /// The configuration has a problem that is not tied to one key.
+    #[error("config file {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    /// A table name from a server cannot be used in a file name.
+    #[error(transparent)]
+    TableName(#[from] crate::table::InvalidTableName),
+    /// A file operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Vocabulary shared by every mtdata crate: the MTData-compatible configuration, the study folder
+//! layout, raw backup file names, table-name validation and crash-safe file writes.
+//!
+//! This crate is a leaf: it depends on no other mtdata crate, opens no sockets and reads no
+//! environment variables (the CLI passes them in).
+//!
+//! ```
+//! use mtdata_core::config::Config;
+//!
+//! let yaml = "
+//! templeton:
+//!   READY: True
+//!   DELETE_MODE: False
+//!   SERVER: 'https://mindtrails.example.org/templeton/api/'
+//!   USER: admin@example.org
+//!   PASS: not-a-real-password
+//!   PRIVATE_FILE: keys/private_1.pem
+//!   DATE_FORMAT: '%b_%d_%Y'
+//!   TIME_FORMAT: '%H_%M_%S'
+//!   PATH: /data/templeton/
+//! ";
+//! let config = Config::from_yaml_str(yaml, "server.config".as_ref(), |_| None).unwrap();
+//! let servers = config.select(".", true).unwrap();
+//! assert_eq!(servers[0].name, "templeton");
+//! assert_eq!(servers[0].export_url("OA"), "https://mindtrails.example.org/templeton/api/export/OA");
+//! // Secrets never show in debug output.
+//! assert!(!format!("{:?}", servers[0]).contains("not-a-real-password"));
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod layout;
+pub mod secret;
+pub mod table;
+
+pub use error::{Error, Result};
+pub use secret::Secret;
