@@ -47,11 +47,15 @@ pub fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(args, &ctx),
         Command::Report(args) => commands::report::run(args, &ctx),
         Command::Status(args) => commands::status::run(args, &ctx),
+        #[cfg(feature = "scales")]
         Command::Clean(args) => commands::scales::run(commands::scales::Verb::Clean, args, &ctx),
+        #[cfg(feature = "scales")]
         Command::Scores(args) => commands::scales::run(commands::scales::Verb::Scores, args, &ctx),
+        #[cfg(feature = "scales")]
         Command::LongToWide(args) => {
             commands::scales::run(commands::scales::Verb::LongToWide, args, &ctx)
         }
+        #[cfg(feature = "scales")]
         Command::Prepare(args) => {
             commands::scales::run(commands::scales::Verb::Prepare, args, &ctx)
         }
@@ -60,22 +64,19 @@ pub fn main() -> ExitCode {
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
-            report_error(&err);
+            print_error(&err);
             ExitCode::from(ERROR)
         }
     }
 }
 
-/// Print an error chain once: `error: …` then one `caused by: …` per cause.
+/// Print an error on one line: `error: what: cause: cause`.
 #[allow(clippy::print_stderr)]
-fn report_error(err: &anyhow::Error) {
+pub fn print_error(err: &anyhow::Error) {
     if is_broken_pipe(err) {
         return;
     }
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
+    eprintln!("error: {err:#}");
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -72,13 +72,17 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Per-table check: missing cells, duplicates, out-of-range values
     Status(commands::status::StatusArgs),
+    #[cfg(feature = "scales")]
     /// Drop duplicate rows with an explicit policy
     Clean(commands::scales::ScaleArgs),
+    #[cfg(feature = "scales")]
     /// Score questionnaires
     Scores(commands::scales::ScaleArgs),
+    #[cfg(feature = "scales")]
     /// Reshape scored data from long to wide
     #[command(name = "long-to-wide", alias = "LongToWide")]
     LongToWide(commands::scales::ScaleArgs),
+    #[cfg(feature = "scales")]
     /// Clean, score and reshape in one step
     Prepare(commands::scales::ScaleArgs),
     /// Run export, decode and report on a built-in demo study over loopback

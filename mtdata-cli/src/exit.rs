@@ -7,6 +7,8 @@ pub enum Outcome {
     Success,
     /// The command finished but some table, row or field failed: exit status 1.
     Problems,
+    /// The command went on after an error it already printed (one server of several): exit status 2.
+    Error,
 }
 
 impl Outcome {
@@ -14,6 +16,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::Problems => 1,
+            Outcome::Error => ERROR,
         }
     }
 

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod exit;
 mod logging;
+mod progress;
 
 fn main() -> std::process::ExitCode {
     app::main()

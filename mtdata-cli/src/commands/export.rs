@@ -1,13 +1,203 @@
-//! `mtdata export`.
+//! `mtdata export [SERVER] [SCALE]`: back up new rows and delete the verified sensitive ones.
 
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
 use clap::Args;
+use mtdata_core::config::{Config, ServerConfig};
+use mtdata_export::{ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server};
 
 use crate::app::{CommandResult, Context};
+use crate::exit::Outcome;
+use crate::progress::ExportBars;
+
+const AFTER_HELP: &str = "\
+SERVER is a block of the config file, or `.` for every block with READY: True (a named block must
+be READY too). SCALE is `.` for the deleteable (sensitive) tables, `all`, `static` for the tables the
+server keeps, or one table name.
+
+Each answer is saved byte for byte in PATH/raw_data/<Table>_<UTC stamp>.json (fsynced, renamed into
+place, read back). With DELETE_MODE: True, a row is deleted from the server only after that. Rows
+whose delete failed are retried by the next run. Marks live in PATH/active_data/benchMark.json.
+
+Examples:
+  mtdata export                     # same as `mtdata export . .` (MTData's cron line)
+  mtdata export templeton all       # every table of one server
+  mtdata export . . --dry-run       # back up, but only count what would be deleted
+  */5 * * * * cd /lab/mtdata && mtdata export . . -q
+
+Exit status: 0 success, 1 some table or row failed (the rest went on), 2 error.";
 
 /// Arguments of `mtdata export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {}
+#[command(after_help = AFTER_HELP)]
+pub struct ExportArgs {
+    /// Server block, or `.` for every READY block
+    #[arg(default_value = ".")]
+    pub server: String,
 
-pub fn run(_args: &ExportArgs, _ctx: &Context) -> CommandResult {
-    anyhow::bail!("mtdata export is not built yet")
+    /// `.` (deleteable tables), `all`, `static` (kept tables) or a table name
+    #[arg(default_value = ".")]
+    pub scale: String,
+
+    /// Back up as usual but delete nothing; report how many rows would be deleted
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// Never delete, whatever DELETE_MODE says
+    #[arg(long)]
+    pub no_delete: bool,
+
+    /// Ignore the marks and download whole tables
+    #[arg(long)]
+    pub full: bool,
+}
+
+pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
+    let config = load_config(&ctx.global.config)?;
+    let servers = config.select(&args.server, true)?;
+    let options = ExportOptions {
+        scale: Scale::parse(&args.scale),
+        dry_run: args.dry_run,
+        full: args.full,
+        no_delete: args.no_delete,
+        ..ExportOptions::default()
+    };
+    let mut failed_servers = 0;
+    let mut problems = false;
+    for server in servers {
+        match export_one(server, &options, ctx) {
+            Ok(report) => problems |= report.has_problems(),
+            Err(err) => {
+                failed_servers += 1;
+                crate::app::print_error(&err);
+                append_log(&server.layout().logs(), &[format!("error: {err:#}")]);
+            }
+        }
+    }
+    if failed_servers > 0 {
+        return Ok(Outcome::Error);
+    }
+    Ok(Outcome::problems_if(problems))
+}
+
+/// Read the config, with secrets from the environment, and show its warnings.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let config = Config::load(path, |name| std::env::var(name).ok())?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
+}
+
+/// Export one server, print its summary to stdout and append it to the study's log.
+pub fn export_one(
+    server: &ServerConfig,
+    options: &ExportOptions,
+    ctx: &Context,
+) -> anyhow::Result<ServerReport> {
+    let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
+    let report = export_server(server, options, &mut bars)
+        .with_context(|| format!("export of server {} stopped", server.name))?;
+    drop(bars);
+    let lines = summary_lines(&report, options.dry_run);
+    let mut out = std::io::stdout().lock();
+    for line in &lines {
+        writeln!(out, "{line}")?;
+    }
+    append_log(&server.layout().logs(), &lines);
+    Ok(report)
+}
+
+/// One line per table, then one for the server.
+pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
+    let root = &report.study_folder;
+    let width = report.tables.iter().map(|t| t.table.len()).max().unwrap_or(0).min(30);
+    let mut lines = Vec::new();
+    let (mut new_rows, mut deleted, mut failed) = (0, 0, 0);
+    for t in &report.tables {
+        new_rows += t.new_rows;
+        deleted += t.deleted;
+        let text = match &t.status {
+            TableStatus::Failed(why) => {
+                failed += 1;
+                format!("FAILED: {why}")
+            }
+            TableStatus::NothingNew => format!("nothing new ({} rows on the server)", t.rows),
+            TableStatus::Done => {
+                let mut text = format!("{} rows, {} new, {}", t.rows, t.new_rows, human_bytes(t.bytes));
+                if let Some(backup) = &t.backup {
+                    let shown = backup.strip_prefix(root).unwrap_or(backup);
+                    text.push_str(&format!(" -> {}", shown.display()));
+                }
+                text
+            }
+        };
+        let mut deletes = Vec::new();
+        if t.deleted > 0 {
+            deletes.push(format!("{} deleted", t.deleted));
+        }
+        if t.already_gone > 0 {
+            deletes.push(format!("{} already gone", t.already_gone));
+        }
+        if t.leftovers > 0 {
+            deletes.push(format!("{} left by earlier runs", t.leftovers));
+        }
+        if t.delete_failed > 0 {
+            deletes.push(format!("{} deletes failed (retried next run)", t.delete_failed));
+        }
+        if dry_run && t.would_delete > 0 {
+            deletes.push(format!("{} would be deleted (dry run)", t.would_delete));
+        }
+        let deletes = if deletes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", deletes.join(", "))
+        };
+        lines.push(format!("{}  {:<width$}  {text}{deletes}", report.server, t.table));
+    }
+    let schedule = match &report.schedule {
+        ScheduleStatus::Saved(_) => "schedule saved".to_owned(),
+        ScheduleStatus::Unchanged => "schedule unchanged".to_owned(),
+        ScheduleStatus::NotOffered => "no schedule on this server".to_owned(),
+        ScheduleStatus::Failed(why) => format!("schedule FAILED: {why}"),
+    };
+    lines.push(format!(
+        "{}: {} tables, {new_rows} new rows, {deleted} deleted, {failed} failed; {schedule}; study folder {}",
+        report.server,
+        report.tables.len(),
+        root.display()
+    ));
+    lines
+}
+
+/// Append lines with a timestamp to `logs/export.log`; a log that cannot be written is a warning.
+pub fn append_log(dir: &Path, lines: &[String]) {
+    let path = dir.join("export.log");
+    let result = std::fs::create_dir_all(dir).and_then(|()| {
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+        for line in lines {
+            writeln!(file, "{now} {line}")?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        tracing::warn!("cannot write log {}: {e}", path.display());
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2} GiB", b / 1024.0 / 1024.0 / 1024.0)
+    }
 }

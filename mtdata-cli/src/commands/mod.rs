@@ -3,6 +3,8 @@
 pub mod decode;
 pub mod demo;
 pub mod export;
+pub mod render;
 pub mod report;
+#[cfg(feature = "scales")]
 pub mod scales;
 pub mod status;

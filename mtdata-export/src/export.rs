@@ -1,0 +1,709 @@
+//! Export of one server: list, download each chosen table into a durable backup, verify it, delete
+//! the backed-up sensitive rows, move the marks.
+//!
+//! The order is what makes a crash harmless. A row is deleted only after the file holding it was
+//! written under a temporary name, fsynced, linked into place, its folder fsynced, and read back with
+//! the row's bytes unchanged. A kill before that leaves the row on the server (and at most a
+//! temporary file, removed by the next run); a kill after it leaves the row in a parseable backup.
+//! Deleteable tables are downloaded whole when rows are to be deleted, so every row a failed or
+//! lost DELETE left behind is seen, backed up again and deleted by the next run.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mtdata_core::config::{IncrementalMode, ServerConfig};
+use mtdata_core::fsutil::{self, AtomicFile};
+use mtdata_core::layout::{RawFileName, RawStamp, StudyLayout};
+use mtdata_core::table::TableName;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::client::{DeleteOutcome, HttpFailure, RetryPolicy, ServerClient, TableInfo};
+use crate::error::{Error, Result};
+use crate::marks::{Mark, Marks};
+use crate::rows::{ScanError, scan_array};
+
+/// Which tables to export: MTData's `SCALE` argument.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// `.`: the deleteable (sensitive) tables.
+    #[default]
+    Deleteable,
+    /// `all`: every table.
+    All,
+    /// `static`: the tables the server keeps (not deleteable).
+    Static,
+    /// One table by name.
+    Table(String),
+}
+
+impl Scale {
+    /// Read MTData's argument: `.`, `all`, `static` or a table name.
+    pub fn parse(arg: &str) -> Self {
+        match arg {
+            "." => Scale::Deleteable,
+            "all" => Scale::All,
+            "static" => Scale::Static,
+            other => Scale::Table(other.to_owned()),
+        }
+    }
+}
+
+/// How to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    pub scale: Scale,
+    /// Back up as usual but delete nothing; count what would be deleted.
+    pub dry_run: bool,
+    /// Ignore the marks and download whole tables.
+    pub full: bool,
+    /// Never delete, whatever `DELETE_MODE` says.
+    pub no_delete: bool,
+    pub retry: RetryPolicy,
+}
+
+/// Hooks for progress display; every method has a default that does nothing.
+pub trait Progress {
+    /// A table download starts; `rows` is the size the server listed.
+    fn table_started(&mut self, _table: &str, _rows: Option<u64>) {}
+    /// More bytes of the current table arrived.
+    fn bytes_received(&mut self, _bytes: u64) {}
+    /// Deleting `rows` rows of the current table starts.
+    fn deleting(&mut self, _rows: u64) {}
+    /// One more row was handled by a DELETE.
+    fn row_deleted(&mut self) {}
+    /// The table is done.
+    fn table_finished(&mut self, _summary: &TableSummary) {}
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// How a table's export ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableStatus {
+    /// New rows are backed up (and deleted where asked).
+    Done,
+    /// The server had nothing new.
+    NothingNew,
+    /// Something failed; nothing unsafe was done. The text says what and what to do.
+    Failed(String),
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone)]
+pub struct TableSummary {
+    pub table: String,
+    pub deleteable: bool,
+    pub status: TableStatus,
+    /// Rows in the server's answer.
+    pub rows: u64,
+    /// Rows above the previous mark.
+    pub new_rows: u64,
+    pub bytes: u64,
+    /// The backup written, if any.
+    pub backup: Option<PathBuf>,
+    pub deleted: u64,
+    /// Rows whose DELETE answered 404 (already gone).
+    pub already_gone: u64,
+    /// Rows left on the server because a DELETE failed; the next run retries them.
+    pub delete_failed: u64,
+    /// Rows at or below the previous mark found again on the server (left by earlier failures).
+    pub leftovers: u64,
+    /// With `dry_run`: rows that would have been deleted.
+    pub would_delete: u64,
+    /// The mark after this run.
+    pub mark: Option<i64>,
+    pub elapsed: Duration,
+}
+
+impl TableSummary {
+    fn new(table: &str, deleteable: bool) -> Self {
+        TableSummary {
+            table: table.to_owned(),
+            deleteable,
+            status: TableStatus::NothingNew,
+            rows: 0,
+            new_rows: 0,
+            bytes: 0,
+            backup: None,
+            deleted: 0,
+            already_gone: 0,
+            delete_failed: 0,
+            leftovers: 0,
+            would_delete: 0,
+            mark: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self.status, TableStatus::Failed(_))
+    }
+}
+
+/// What became of the study schedule (`GET /api/study`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScheduleStatus {
+    /// Saved because it changed (or was new).
+    Saved(PathBuf),
+    Unchanged,
+    /// The server has no `/api/study` (servers before 2016-11).
+    NotOffered,
+    Failed(String),
+}
+
+/// What happened on one server.
+#[derive(Debug, Clone)]
+pub struct ServerReport {
+    pub server: String,
+    pub study_folder: PathBuf,
+    pub tables: Vec<TableSummary>,
+    pub schedule: ScheduleStatus,
+    /// Temporary files of an earlier, interrupted run that were cleared.
+    pub stale_files_removed: usize,
+}
+
+impl ServerReport {
+    /// True when some table failed or a delete did not go through.
+    pub fn has_problems(&self) -> bool {
+        self.tables
+            .iter()
+            .any(|t| t.failed() || t.delete_failed > 0)
+            || matches!(self.schedule, ScheduleStatus::Failed(_))
+    }
+}
+
+/// Export one server as `options` say.
+pub fn export_server(
+    server: &ServerConfig,
+    options: &ExportOptions,
+    progress: &mut dyn Progress,
+) -> Result<ServerReport> {
+    let layout = server.layout();
+    for dir in [layout.raw_data(), layout.active_data(), layout.logs()] {
+        fsutil::ensure_dir(&dir)?;
+    }
+    let _lock = lock_study(&layout)?;
+    let mut stale_files_removed = fsutil::remove_stale_temp_files(&layout.raw_data())?;
+    stale_files_removed += fsutil::remove_stale_temp_files(&layout.active_data())?;
+    let mut marks = Marks::load(&layout.bench_mark())?;
+    let client = ServerClient::new(server, options.retry.clone())?;
+
+    let listed = client
+        .list_tables()
+        .map_err(|failure| server_failure(server, "cannot list tables", failure))?;
+    let chosen = choose_tables(&listed, &options.scale);
+
+    let mut tables = Vec::with_capacity(chosen.len());
+    for (name, deleteable, size) in chosen {
+        let started = Instant::now();
+        let mut summary = match TableName::new(&name) {
+            Err(invalid) => {
+                let mut summary = TableSummary::new(&name, deleteable);
+                summary.status = TableStatus::Failed(format!(
+                    "server {} listed a {invalid}; skipped, nothing written or deleted",
+                    server.name
+                ));
+                summary
+            }
+            Ok(table) => {
+                progress.table_started(table.as_str(), size);
+                let job = TableJob {
+                    server,
+                    client: &client,
+                    layout: &layout,
+                    table: &table,
+                    deleteable,
+                    mark: marks.get(table.as_str()).cloned(),
+                    options,
+                };
+                let (summary, new_mark) = job.run(progress)?;
+                if let Some(mark) = new_mark {
+                    marks.tables.insert(table.as_str().to_owned(), mark);
+                    marks.save(&layout.bench_mark())?;
+                }
+                summary
+            }
+        };
+        summary.elapsed = started.elapsed();
+        log_summary(&server.name, &summary);
+        progress.table_finished(&summary);
+        tables.push(summary);
+    }
+
+    let schedule = save_schedule(&client, &layout);
+    Ok(ServerReport {
+        server: server.name.clone(),
+        study_folder: layout.root().to_owned(),
+        tables,
+        schedule,
+        stale_files_removed,
+    })
+}
+
+fn lock_study(layout: &StudyLayout) -> Result<File> {
+    let path = layout.lock_file();
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| mtdata_core::Error::Io {
+            action: "cannot open lock file",
+            path: path.clone(),
+            source: e,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: layout.root().to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(mtdata_core::Error::Io {
+            action: "cannot lock",
+            path,
+            source: e,
+        }
+        .into()),
+    }
+}
+
+fn server_failure(server: &ServerConfig, what: &str, failure: HttpFailure) -> Error {
+    match failure {
+        HttpFailure::Auth(status) => Error::Auth {
+            server: server.name.clone(),
+            status,
+            env: mtdata_core::config::env_name(&server.name),
+        },
+        other => Error::Server {
+            server: server.name.clone(),
+            what: format!("{what} at {}: {other}", server.server),
+        },
+    }
+}
+
+/// The tables to export, in the server's order: (name, deleteable, listed size).
+fn choose_tables(listed: &[TableInfo], scale: &Scale) -> Vec<(String, bool, Option<u64>)> {
+    let entry = |t: &TableInfo| (t.name.clone(), t.deleteable, Some(t.size));
+    match scale {
+        Scale::Deleteable => listed.iter().filter(|t| t.deleteable).map(entry).collect(),
+        Scale::Static => listed.iter().filter(|t| !t.deleteable).map(entry).collect(),
+        Scale::All => listed.iter().map(entry).collect(),
+        Scale::Table(name) => match listed
+            .iter()
+            .find(|t| t.name == *name)
+            .or_else(|| listed.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
+        {
+            Some(t) => vec![entry(t)],
+            None => {
+                // Older servers answer for tables they do not list (Participant, TaskLogDAO);
+                // such a table is never deleted from.
+                tracing::warn!("table {name} is not in the server's list; fetching it without deleting");
+                vec![(name.clone(), false, None)]
+            }
+        },
+    }
+}
+
+struct TableJob<'a> {
+    server: &'a ServerConfig,
+    client: &'a ServerClient,
+    layout: &'a StudyLayout,
+    table: &'a TableName,
+    deleteable: bool,
+    mark: Option<Mark>,
+    options: &'a ExportOptions,
+}
+
+/// What one pass over a downloaded array found.
+#[derive(Default)]
+struct Scan {
+    rows: u64,
+    new_rows: u64,
+    without_id: u64,
+    leftovers: u64,
+    max_id: Option<i64>,
+    max_after: Option<String>,
+    /// Rows to delete once verified: id to hash of the row's exact bytes.
+    to_delete: HashMap<i64, u128>,
+    /// Ids sent twice with different content; never deleted.
+    conflicting: Vec<i64>,
+}
+
+impl TableJob<'_> {
+    fn deletes_rows(&self) -> bool {
+        self.server.delete_mode && self.deleteable && !self.options.no_delete
+    }
+
+    /// The query for new rows, and the id at or below which rows are not new.
+    fn query(&self) -> (String, i64) {
+        let old_mark = self.mark.as_ref().map_or(0, |m| m.current);
+        let whole = self.options.full || self.deletes_rows() || self.mark.is_none();
+        if whole {
+            return (String::new(), old_mark);
+        }
+        let mark = self.mark.as_ref().expect("checked above");
+        let query = match self.server.incremental {
+            IncrementalMode::Full => String::new(),
+            IncrementalMode::GreaterThan => {
+                let overlap = i64::try_from(self.server.overlap.unwrap_or(0)).unwrap_or(i64::MAX);
+                let from = mark.current.saturating_sub(overlap).max(0);
+                if from == 0 {
+                    String::new()
+                } else {
+                    format!("?greaterThan={from}")
+                }
+            }
+            IncrementalMode::After => match mark.after.as_deref().and_then(|a| {
+                step_back(a, self.server.overlap.unwrap_or(5))
+            }) {
+                Some(after) => format!("?after={after}"),
+                None => String::new(),
+            },
+        };
+        (query, old_mark)
+    }
+
+    fn run(&self, progress: &mut dyn Progress) -> Result<(TableSummary, Option<Mark>)> {
+        let mut summary = TableSummary::new(self.table.as_str(), self.deleteable);
+        let (query, old_mark) = self.query();
+        let path = format!("export/{}{query}", self.table);
+        let (file, scan, bytes) = match self.download(&path, old_mark, progress)? {
+            Ok(downloaded) => downloaded,
+            Err(message) => {
+                summary.status = TableStatus::Failed(message);
+                return Ok((summary, None));
+            }
+        };
+        summary.rows = scan.rows;
+        summary.new_rows = scan.new_rows;
+        summary.bytes = bytes;
+        summary.leftovers = scan.leftovers;
+        summary.mark = self.mark.as_ref().map(|m| m.current);
+        let keep = scan.new_rows > 0 || scan.without_id > 0 || !scan.to_delete.is_empty();
+        if !keep {
+            drop(file); // nothing new: no backup file for an answer that holds nothing new
+            return Ok((summary, None));
+        }
+        let backup = match file.commit() {
+            Ok(path) => path,
+            Err(e) => {
+                summary.status =
+                    TableStatus::Failed(format!("cannot save the backup ({e}); nothing deleted"));
+                return Ok((summary, None));
+            }
+        };
+        summary.backup = Some(backup.clone());
+        summary.status = TableStatus::Done;
+        if scan.without_id > 0 {
+            summary.status = TableStatus::Failed(format!(
+                "{} rows have no id; backup kept in {}, nothing deleted and the mark not moved; report this to the server's developers",
+                scan.without_id,
+                backup.display()
+            ));
+            return Ok((summary, None));
+        }
+        if !scan.conflicting.is_empty() {
+            summary.delete_failed += scan.conflicting.len() as u64;
+            summary.status = TableStatus::Failed(format!(
+                "{} ids were sent twice with different content (first: id {}); those rows were not deleted",
+                scan.conflicting.len(),
+                scan.conflicting[0]
+            ));
+        }
+        if !scan.to_delete.is_empty() {
+            match verify_backup(&backup, &scan.to_delete) {
+                Err(message) => {
+                    summary.status = TableStatus::Failed(message);
+                    summary.delete_failed += scan.to_delete.len() as u64;
+                    return Ok((summary, None));
+                }
+                Ok(verified) => {
+                    summary.delete_failed += (scan.to_delete.len() - verified.ids.len()) as u64;
+                    if self.options.dry_run {
+                        summary.would_delete = verified.ids.len() as u64;
+                    } else {
+                        self.delete_verified(&verified, &mut summary, progress);
+                    }
+                }
+            }
+        }
+        let new_mark = Mark {
+            current: scan.max_id.map_or(old_mark, |m| m.max(old_mark)),
+            deleteable: self.deleteable,
+            after: match (self.mark.as_ref().and_then(|m| m.after.clone()), scan.max_after) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+        };
+        summary.mark = Some(new_mark.current);
+        Ok((summary, Some(new_mark)))
+    }
+
+    /// Download into a temporary backup file while scanning the rows; retried from the start
+    /// when the connection or the body breaks. The inner `Err` is a table failure message.
+    fn download(
+        &self,
+        path: &str,
+        old_mark: i64,
+        progress: &mut dyn Progress,
+    ) -> Result<std::result::Result<(AtomicFile, Scan, u64), String>> {
+        let retry = self.client.retry();
+        let mut last_problem = String::new();
+        for attempt in 1..=retry.attempts.max(1) {
+            std::thread::sleep(retry.delay(attempt));
+            let response = match self.client.get(path) {
+                Ok(response) => response,
+                Err(HttpFailure::NotFound) => {
+                    return Ok(Err(format!(
+                        "the server has no table {} (HTTP 404); check the table name",
+                        self.table
+                    )));
+                }
+                Err(failure @ HttpFailure::Auth(_)) => {
+                    return Err(server_failure(self.server, "cannot read tables", failure));
+                }
+                Err(failure) => {
+                    return Ok(Err(format!(
+                        "download failed after {} tries: {failure}; the next run tries again",
+                        retry.attempts
+                    )));
+                }
+            };
+            let name = RawFileName::new(self.table.as_str(), RawStamp::now());
+            let mut file = AtomicFile::create_new(self.layout.raw_data().join(name.file_name()))?;
+            let mut scan = Scan::default();
+            let deletes = self.deletes_rows();
+            let tee = Tee {
+                inner: response,
+                out: &mut file,
+                bytes: 0,
+                progress: &mut *progress,
+            };
+            let mut reader = BufReader::with_capacity(1 << 18, tee);
+            let result = scan_array(&mut reader, |row| {
+                scan.rows += 1;
+                let Some(id) = row.id else {
+                    scan.without_id += 1;
+                    return;
+                };
+                scan.max_id = Some(scan.max_id.map_or(id, |m| m.max(id)));
+                if id > old_mark {
+                    scan.new_rows += 1;
+                } else {
+                    scan.leftovers += 1;
+                }
+                if let Some(after) = row.date.and_then(|d| d.to_after_param()) {
+                    if scan.max_after.as_ref().is_none_or(|m| after > *m) {
+                        scan.max_after = Some(after);
+                    }
+                }
+                if deletes {
+                    let hash = xxh3_128(row.raw.as_bytes());
+                    if let Some(previous) = scan.to_delete.insert(id, hash) {
+                        if previous != hash {
+                            scan.conflicting.push(id);
+                        }
+                    }
+                }
+            });
+            let bytes = reader.get_ref().bytes;
+            match result {
+                Ok(_) => {
+                    for id in &scan.conflicting {
+                        scan.to_delete.remove(id);
+                    }
+                    if !deletes || self.mark.is_none() {
+                        scan.leftovers = 0;
+                    }
+                    return Ok(Ok((file, scan, bytes)));
+                }
+                Err(ScanError::Io(e)) => {
+                    last_problem = format!("the download broke off ({e})");
+                }
+                Err(ScanError::Json(e)) => {
+                    // A body cut short without a length looks like bad JSON: try again first.
+                    last_problem = format!("the answer is not a JSON array of rows ({e})");
+                }
+            }
+            tracing::debug!("{} {}: {last_problem}; try {attempt}", self.server.name, self.table);
+        }
+        Ok(Err(format!(
+            "{last_problem} after {} tries; nothing deleted, the next run tries again",
+            retry.attempts.max(1)
+        )))
+    }
+
+    fn delete_verified(
+        &self,
+        verified: &VerifiedRows,
+        summary: &mut TableSummary,
+        progress: &mut dyn Progress,
+    ) {
+        progress.deleting(verified.ids.len() as u64);
+        for (done, &id) in verified.ids.iter().enumerate() {
+            match self.client.delete_row(self.table.as_str(), id) {
+                DeleteOutcome::Deleted => summary.deleted += 1,
+                DeleteOutcome::AlreadyGone => summary.already_gone += 1,
+                DeleteOutcome::Refused => {
+                    let left = (verified.ids.len() - done) as u64;
+                    summary.delete_failed += left;
+                    summary.status = TableStatus::Failed(format!(
+                        "the server refused to delete row {id} (HTTP 403); {left} rows left on the server; check that the account is an admin and the table deleteable"
+                    ));
+                    return;
+                }
+                DeleteOutcome::Failed(failure) => {
+                    summary.delete_failed += 1;
+                    if !summary.failed() {
+                        summary.status = TableStatus::Failed(format!(
+                            "deleting row {id} failed ({failure}); rows whose delete failed stay on the server and the next run deletes them"
+                        ));
+                    }
+                }
+            }
+            progress.row_deleted();
+        }
+    }
+}
+
+/// Rows re-read from a durable backup with their bytes unchanged. Only [`verify_backup`] makes one,
+/// and only verified rows are ever deleted.
+struct VerifiedRows {
+    ids: Vec<i64>,
+}
+
+/// Read the committed backup again and keep the ids whose rows are present with identical bytes.
+fn verify_backup(
+    path: &Path,
+    expected: &HashMap<i64, u128>,
+) -> std::result::Result<VerifiedRows, String> {
+    let file = File::open(path)
+        .map_err(|e| format!("cannot re-read backup {} ({e}); nothing deleted", path.display()))?;
+    let mut ids = Vec::with_capacity(expected.len());
+    scan_array(BufReader::with_capacity(1 << 18, file), |row| {
+        if let Some(id) = row.id {
+            if expected.get(&id) == Some(&xxh3_128(row.raw.as_bytes())) {
+                ids.push(id);
+            }
+        }
+    })
+    .map_err(|e| {
+        format!(
+            "backup {} did not read back as written ({e}); nothing deleted; check the disk",
+            path.display()
+        )
+    })?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(VerifiedRows { ids })
+}
+
+/// `yyyy-MM-dd-HH-mm-ss` minus `minutes`.
+fn step_back(after: &str, minutes: u64) -> Option<String> {
+    let t = chrono::NaiveDateTime::parse_from_str(after, "%Y-%m-%d-%H-%M-%S").ok()?;
+    let t = t - chrono::Duration::minutes(i64::try_from(minutes).ok()?);
+    Some(t.format("%Y-%m-%d-%H-%M-%S").to_string())
+}
+
+/// Copies what is read into the backup file and counts bytes for the progress bar.
+struct Tee<'a, R> {
+    inner: R,
+    out: &'a mut AtomicFile,
+    bytes: u64,
+    progress: &'a mut dyn Progress,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out.write_all(&buf[..n])?;
+        self.bytes += n as u64;
+        self.progress.bytes_received(n as u64);
+        Ok(n)
+    }
+}
+
+/// Save `/api/study` when it changed: the raw answer under `raw_data/schedule/`, the current one as
+/// `active_data/study.json` for offline reports.
+fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus {
+    let bytes = match client.get_bytes("study") {
+        Ok(bytes) => bytes,
+        Err(HttpFailure::NotFound) => return ScheduleStatus::NotOffered,
+        Err(failure) => return ScheduleStatus::Failed(format!("cannot fetch the study schedule: {failure}")),
+    };
+    if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
+        return ScheduleStatus::Failed("the study schedule is not JSON; kept the previous one".into());
+    }
+    if std::fs::read(layout.schedule()).is_ok_and(|old| old == bytes) {
+        return ScheduleStatus::Unchanged;
+    }
+    let save = || -> mtdata_core::Result<PathBuf> {
+        let dir = layout.raw_data().join("schedule");
+        fsutil::ensure_dir(&dir)?;
+        let mut raw = AtomicFile::create_new(dir.join(RawFileName::new("study", RawStamp::now()).file_name()))?;
+        raw.write_all(&bytes).map_err(|e| mtdata_core::Error::Io {
+            action: "cannot write",
+            path: dir.clone(),
+            source: e,
+        })?;
+        raw.commit()?;
+        fsutil::write_atomic(layout.schedule(), &bytes)?;
+        Ok(layout.schedule())
+    };
+    match save() {
+        Ok(path) => ScheduleStatus::Saved(path),
+        Err(e) => ScheduleStatus::Failed(format!("cannot save the study schedule: {e}")),
+    }
+}
+
+fn log_summary(server: &str, s: &TableSummary) {
+    match &s.status {
+        TableStatus::Failed(why) => tracing::error!("{server} {}: {why}", s.table),
+        _ => tracing::info!(
+            "{server} {}: {} rows received, {} new, {} deleted, {} delete failures",
+            s.table,
+            s.rows,
+            s.new_rows,
+            s.deleted,
+            s.delete_failed
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_follows_mtdata() {
+        assert_eq!(Scale::parse("."), Scale::Deleteable);
+        assert_eq!(Scale::parse("all"), Scale::All);
+        assert_eq!(Scale::parse("static"), Scale::Static);
+        assert_eq!(Scale::parse("OA"), Scale::Table("OA".into()));
+    }
+
+    #[test]
+    fn choose_by_scale() {
+        let listed = vec![
+            TableInfo { name: "OA".into(), size: 3, deleteable: false },
+            TableInfo { name: "RR".into(), size: 2, deleteable: true },
+        ];
+        let names = |s| choose_tables(&listed, &s).into_iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(names(Scale::Deleteable), ["RR"]);
+        assert_eq!(names(Scale::Static), ["OA"]);
+        assert_eq!(names(Scale::All), ["OA", "RR"]);
+        assert_eq!(names(Scale::Table("rr".into())), ["RR"]);
+        assert_eq!(names(Scale::Table("TaskLogDAO".into())), ["TaskLogDAO"]);
+    }
+
+    #[test]
+    fn after_steps_back() {
+        assert_eq!(step_back("2019-05-10-00-03-00", 5).unwrap(), "2019-05-09-23-58-00");
+    }
+}

@@ -1,0 +1,7 @@
+//! Export against the MindTrails simulator over loopback.
+
+mod faults;
+mod incremental;
+mod safety;
+mod scale;
+mod support;
