@@ -261,11 +261,11 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             .ok_or_else(|| self.error("PATH", "is missing; give the study folder"))?;
         let env_prefix = format!("MTDATA_{}_", env_name(self.block));
         let user = self
-            .from_env(&mut get, "USER_ENV")?
+            .env_value(&mut get, "USER_ENV")?
             .or_else(|| (self.env)(&format!("{env_prefix}USER")))
             .or(self.string(&mut get, "USER")?);
         let pass = self
-            .from_env(&mut get, "PASS_ENV")?
+            .env_value(&mut get, "PASS_ENV")?
             .or_else(|| (self.env)(&format!("{env_prefix}PASS")))
             .or(self.string(&mut get, "PASS")?)
             .map(Secret::new);
@@ -323,7 +323,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         Ok(url)
     }
 
-    fn from_env(
+    fn env_value(
         &self,
         get: &mut impl FnMut(&str) -> Option<Yaml>,
         key: &str,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The configuration file could not be read.
-    #[error("cannot read config file {path}: {source}; pass --config FILE or set MTDATA_CONFIG")]
+    #[error("cannot read config file {path} (pass --config FILE or set MTDATA_CONFIG)")]
     ConfigRead {
         path: PathBuf,
         #[source]
@@ -31,7 +31,7 @@ pub enum Error {
     #[error(transparent)]
     TableName(#[from] crate::table::InvalidTableName),
     /// A file operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         action: &'static str,
         path: PathBuf,

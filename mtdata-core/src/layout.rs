@@ -142,12 +142,11 @@ impl RawFileName {
     /// `DD_FU_Mar_28_2017_14_05_33.json` is table `DD_FU`, never `DD`.
     pub fn parse(file_name: &str) -> Option<Self> {
         let stem = file_name.strip_suffix(".json")?;
-        if let Some((table, stamp)) = stem.rsplit_once('_') {
-            if let Ok(t) = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.fZ") {
-                if !table.is_empty() {
-                    return Some(RawFileName::new(table, RawStamp::Utc(t.and_utc())));
-                }
-            }
+        if let Some((table, stamp)) = stem.rsplit_once('_')
+            && let Ok(t) = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.fZ")
+            && !table.is_empty()
+        {
+            return Some(RawFileName::new(table, RawStamp::Utc(t.and_utc())));
         }
         // MTData: six `_`-separated fields after the table.
         let parts: Vec<&str> = stem.rsplitn(7, '_').collect();

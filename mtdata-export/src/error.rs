@@ -10,13 +10,17 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] mtdata_core::Error),
     /// Another mtdata process holds the study folder.
-    #[error("another mtdata run is using {path}; this run skipped it (remove nothing, it ends by itself)")]
+    #[error(
+        "another mtdata run is using {path}; this run skipped it (remove nothing, it ends by itself)"
+    )]
     Locked { path: PathBuf },
     /// The server could not be reached or answered badly even after retries.
     #[error("server {server}: {what}")]
     Server { server: String, what: String },
     /// The server refused the credentials.
-    #[error("server {server} refused the credentials (HTTP {status}); check USER and PASS (or MTDATA_{env}_USER/_PASS)")]
+    #[error(
+        "server {server} refused the credentials (HTTP {status}); check USER and PASS (or MTDATA_{env}_USER/_PASS)"
+    )]
     Auth {
         server: String,
         status: u16,
@@ -26,7 +30,9 @@ pub enum Error {
     #[error("cannot set up HTTP client: {0}")]
     Client(#[source] reqwest::Error),
     /// benchMark.json is unreadable; it is never silently reset.
-    #[error("{path} is not a valid benchMark.json ({message}); fix or move it away (mtdata then downloads everything again)")]
+    #[error(
+        "{path} is not a valid benchMark.json ({message}); fix or move it away (mtdata then downloads everything again)"
+    )]
     BenchMark { path: PathBuf, message: String },
 }
 

@@ -303,7 +303,9 @@ fn choose_tables(listed: &[TableInfo], scale: &Scale) -> Vec<(String, bool, Opti
             None => {
                 // Older servers answer for tables they do not list (Participant, TaskLogDAO);
                 // such a table is never deleted from.
-                tracing::warn!("table {name} is not in the server's list; fetching it without deleting");
+                tracing::warn!(
+                    "table {name} is not in the server's list; fetching it without deleting"
+                );
                 vec![(name.clone(), false, None)]
             }
         },
@@ -359,9 +361,11 @@ impl TableJob<'_> {
                     format!("?greaterThan={from}")
                 }
             }
-            IncrementalMode::After => match mark.after.as_deref().and_then(|a| {
-                step_back(a, self.server.overlap.unwrap_or(5))
-            }) {
+            IncrementalMode::After => match mark
+                .after
+                .as_deref()
+                .and_then(|a| step_back(a, self.server.overlap.unwrap_or(5)))
+            {
                 Some(after) => format!("?after={after}"),
                 None => String::new(),
             },
@@ -393,8 +397,10 @@ impl TableJob<'_> {
         let backup = match file.commit() {
             Ok(path) => path,
             Err(e) => {
-                summary.status =
-                    TableStatus::Failed(format!("cannot save the backup ({e}); nothing deleted"));
+                summary.status = TableStatus::Failed(format!(
+                    "cannot save the backup ({}); nothing deleted",
+                    chain(&e)
+                ));
                 return Ok((summary, None));
             }
         };
@@ -436,7 +442,10 @@ impl TableJob<'_> {
         let new_mark = Mark {
             current: scan.max_id.map_or(old_mark, |m| m.max(old_mark)),
             deleteable: self.deleteable,
-            after: match (self.mark.as_ref().and_then(|m| m.after.clone()), scan.max_after) {
+            after: match (
+                self.mark.as_ref().and_then(|m| m.after.clone()),
+                scan.max_after,
+            ) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             },
@@ -498,17 +507,17 @@ impl TableJob<'_> {
                 } else {
                     scan.leftovers += 1;
                 }
-                if let Some(after) = row.date.and_then(|d| d.to_after_param()) {
-                    if scan.max_after.as_ref().is_none_or(|m| after > *m) {
-                        scan.max_after = Some(after);
-                    }
+                if let Some(after) = row.date.and_then(|d| d.to_after_param())
+                    && scan.max_after.as_ref().is_none_or(|m| after > *m)
+                {
+                    scan.max_after = Some(after);
                 }
                 if deletes {
                     let hash = xxh3_128(row.raw.as_bytes());
-                    if let Some(previous) = scan.to_delete.insert(id, hash) {
-                        if previous != hash {
-                            scan.conflicting.push(id);
-                        }
+                    if let Some(previous) = scan.to_delete.insert(id, hash)
+                        && previous != hash
+                    {
+                        scan.conflicting.push(id);
                     }
                 }
             });
@@ -531,7 +540,11 @@ impl TableJob<'_> {
                     last_problem = format!("the answer is not a JSON array of rows ({e})");
                 }
             }
-            tracing::debug!("{} {}: {last_problem}; try {attempt}", self.server.name, self.table);
+            tracing::debug!(
+                "{} {}: {last_problem}; try {attempt}",
+                self.server.name,
+                self.table
+            );
         }
         Ok(Err(format!(
             "{last_problem} after {} tries; nothing deleted, the next run tries again",
@@ -583,14 +596,18 @@ fn verify_backup(
     path: &Path,
     expected: &HashMap<i64, u128>,
 ) -> std::result::Result<VerifiedRows, String> {
-    let file = File::open(path)
-        .map_err(|e| format!("cannot re-read backup {} ({e}); nothing deleted", path.display()))?;
+    let file = File::open(path).map_err(|e| {
+        format!(
+            "cannot re-read backup {} ({e}); nothing deleted",
+            path.display()
+        )
+    })?;
     let mut ids = Vec::with_capacity(expected.len());
     scan_array(BufReader::with_capacity(1 << 18, file), |row| {
-        if let Some(id) = row.id {
-            if expected.get(&id) == Some(&xxh3_128(row.raw.as_bytes())) {
-                ids.push(id);
-            }
+        if let Some(id) = row.id
+            && expected.get(&id) == Some(&xxh3_128(row.raw.as_bytes()))
+        {
+            ids.push(id);
         }
     })
     .map_err(|e| {
@@ -635,10 +652,14 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
     let bytes = match client.get_bytes("study") {
         Ok(bytes) => bytes,
         Err(HttpFailure::NotFound) => return ScheduleStatus::NotOffered,
-        Err(failure) => return ScheduleStatus::Failed(format!("cannot fetch the study schedule: {failure}")),
+        Err(failure) => {
+            return ScheduleStatus::Failed(format!("cannot fetch the study schedule: {failure}"));
+        }
     };
     if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
-        return ScheduleStatus::Failed("the study schedule is not JSON; kept the previous one".into());
+        return ScheduleStatus::Failed(
+            "the study schedule is not JSON; kept the previous one".into(),
+        );
     }
     if std::fs::read(layout.schedule()).is_ok_and(|old| old == bytes) {
         return ScheduleStatus::Unchanged;
@@ -646,7 +667,9 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
     let save = || -> mtdata_core::Result<PathBuf> {
         let dir = layout.raw_data().join("schedule");
         fsutil::ensure_dir(&dir)?;
-        let mut raw = AtomicFile::create_new(dir.join(RawFileName::new("study", RawStamp::now()).file_name()))?;
+        let mut raw = AtomicFile::create_new(
+            dir.join(RawFileName::new("study", RawStamp::now()).file_name()),
+        )?;
         raw.write_all(&bytes).map_err(|e| mtdata_core::Error::Io {
             action: "cannot write",
             path: dir.clone(),
@@ -658,8 +681,20 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
     };
     match save() {
         Ok(path) => ScheduleStatus::Saved(path),
-        Err(e) => ScheduleStatus::Failed(format!("cannot save the study schedule: {e}")),
+        Err(e) => ScheduleStatus::Failed(format!("cannot save the study schedule: {}", chain(&e))),
     }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn log_summary(server: &str, s: &TableSummary) {
@@ -691,10 +726,23 @@ mod tests {
     #[test]
     fn choose_by_scale() {
         let listed = vec![
-            TableInfo { name: "OA".into(), size: 3, deleteable: false },
-            TableInfo { name: "RR".into(), size: 2, deleteable: true },
+            TableInfo {
+                name: "OA".into(),
+                size: 3,
+                deleteable: false,
+            },
+            TableInfo {
+                name: "RR".into(),
+                size: 2,
+                deleteable: true,
+            },
         ];
-        let names = |s| choose_tables(&listed, &s).into_iter().map(|t| t.0).collect::<Vec<_>>();
+        let names = |s| {
+            choose_tables(&listed, &s)
+                .into_iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(Scale::Deleteable), ["RR"]);
         assert_eq!(names(Scale::Static), ["OA"]);
         assert_eq!(names(Scale::All), ["OA", "RR"]);
@@ -704,6 +752,9 @@ mod tests {
 
     #[test]
     fn after_steps_back() {
-        assert_eq!(step_back("2019-05-10-00-03-00", 5).unwrap(), "2019-05-09-23-58-00");
+        assert_eq!(
+            step_back("2019-05-10-00-03-00", 5).unwrap(),
+            "2019-05-09-23-58-00"
+        );
     }
 }

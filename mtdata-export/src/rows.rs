@@ -60,10 +60,7 @@ impl From<serde_json::Error> for ScanError {
 
 /// Call `each` for every row of the JSON array read from `reader`; returns the number of rows.
 /// Fails on anything that is not one complete array of objects.
-pub fn scan_array<R: Read>(
-    reader: R,
-    mut each: impl FnMut(Row<'_>),
-) -> Result<u64, ScanError> {
+pub fn scan_array<R: Read>(reader: R, mut each: impl FnMut(Row<'_>)) -> Result<u64, ScanError> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let count = ArraySeed { each: &mut each }.deserialize(&mut de)?;
     de.end()?;
@@ -137,7 +134,9 @@ impl RowDate {
                 .or_else(|_| chrono::DateTime::parse_from_str(s, "%a, %d %b %Y %H:%M:%S %z"))
                 .ok()?
                 .with_timezone(&offset),
-            RowDate::EpochMillis(ms) => chrono::DateTime::from_timestamp_millis(*ms)?.with_timezone(&offset),
+            RowDate::EpochMillis(ms) => {
+                chrono::DateTime::from_timestamp_millis(*ms)?.with_timezone(&offset)
+            }
         };
         Some(when.format("%Y-%m-%d-%H-%M-%S").to_string())
     }
@@ -149,7 +148,9 @@ mod tests {
 
     fn scan(text: &str) -> Result<Vec<(String, Option<i64>)>, ScanError> {
         let mut rows = Vec::new();
-        scan_array(text.as_bytes(), |row| rows.push((row.raw.to_owned(), row.id)))?;
+        scan_array(text.as_bytes(), |row| {
+            rows.push((row.raw.to_owned(), row.id))
+        })?;
         Ok(rows)
     }
 
@@ -163,7 +164,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_array_of_objects() {
-        for bad in ["", "{}", "[1]", "[{\"id\":1}", "[{\"id\":1}] x", "<html>", "[{\"id\":1}][]"] {
+        for bad in [
+            "",
+            "{}",
+            "[1]",
+            "[{\"id\":1}",
+            "[{\"id\":1}] x",
+            "<html>",
+            "[{\"id\":1}][]",
+        ] {
             assert!(scan(bad).is_err(), "{bad:?}");
         }
         assert_eq!(scan("[]").unwrap().len(), 0);

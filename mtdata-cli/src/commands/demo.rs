@@ -43,7 +43,6 @@ pub struct DemoArgs {
 pub struct DemoSetup {
     pub dir: PathBuf,
     pub config: PathBuf,
-    pub study: PathBuf,
 }
 
 pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
@@ -60,7 +59,11 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     let mut out = std::io::stdout().lock();
     writeln!(out, "demo study server listening at {}", sim.base_url())?;
     writeln!(out, "demo folder {}", setup.dir.display())?;
-    writeln!(out, "\n$ mtdata --config {} export demo all", setup.config.display())?;
+    writeln!(
+        out,
+        "\n$ mtdata --config {} export demo all",
+        setup.config.display()
+    )?;
     drop(out);
 
     let config = crate::commands::export::load_config(&setup.config)?;
@@ -88,7 +91,10 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     writeln!(out, "\nwhat was written where:")?;
     for (what, path) in [
         ("raw JSON backups", server.layout().raw_data()),
-        ("marks (benchMark.json) and decoded tables", server.layout().active_data()),
+        (
+            "marks (benchMark.json) and decoded tables",
+            server.layout().active_data(),
+        ),
         ("study schedule", server.layout().schedule()),
         ("logs", server.layout().logs()),
         ("config", setup.config.clone()),
@@ -111,8 +117,9 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
             .next()
             .is_none();
         if is_demo {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("cannot replace the earlier demo folder {}", dir.display()))?;
+            std::fs::remove_dir_all(dir).with_context(|| {
+                format!("cannot replace the earlier demo folder {}", dir.display())
+            })?;
         } else if !is_empty {
             anyhow::bail!(
                 "{} exists and is not a demo folder; pass --dir with a new folder",
@@ -161,7 +168,6 @@ fn write_demo_config(dir: &Path, sim: &Simulator) -> anyhow::Result<DemoSetup> {
     Ok(DemoSetup {
         dir: dir.to_owned(),
         config,
-        study,
     })
 }
 

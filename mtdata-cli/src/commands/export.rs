@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use clap::Args;
 use mtdata_core::config::{Config, ServerConfig};
-use mtdata_export::{ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server};
+use mtdata_export::{
+    ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
+};
 
 use crate::app::{CommandResult, Context};
 use crate::exit::Outcome;
@@ -113,7 +115,13 @@ pub fn export_one(
 /// One line per table, then one for the server.
 pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
     let root = &report.study_folder;
-    let width = report.tables.iter().map(|t| t.table.len()).max().unwrap_or(0).min(30);
+    let width = report
+        .tables
+        .iter()
+        .map(|t| t.table.len())
+        .max()
+        .unwrap_or(0)
+        .min(30);
     let mut lines = Vec::new();
     let (mut new_rows, mut deleted, mut failed) = (0, 0, 0);
     for t in &report.tables {
@@ -126,7 +134,12 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
             }
             TableStatus::NothingNew => format!("nothing new ({} rows on the server)", t.rows),
             TableStatus::Done => {
-                let mut text = format!("{} rows, {} new, {}", t.rows, t.new_rows, human_bytes(t.bytes));
+                let mut text = format!(
+                    "{} rows, {} new, {}",
+                    t.rows,
+                    t.new_rows,
+                    human_bytes(t.bytes)
+                );
                 if let Some(backup) = &t.backup {
                     let shown = backup.strip_prefix(root).unwrap_or(backup);
                     text.push_str(&format!(" -> {}", shown.display()));
@@ -145,7 +158,10 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
             deletes.push(format!("{} left by earlier runs", t.leftovers));
         }
         if t.delete_failed > 0 {
-            deletes.push(format!("{} deletes failed (retried next run)", t.delete_failed));
+            deletes.push(format!(
+                "{} deletes failed (retried next run)",
+                t.delete_failed
+            ));
         }
         if dry_run && t.would_delete > 0 {
             deletes.push(format!("{} would be deleted (dry run)", t.would_delete));
@@ -155,7 +171,10 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
         } else {
             format!("; {}", deletes.join(", "))
         };
-        lines.push(format!("{}  {:<width$}  {text}{deletes}", report.server, t.table));
+        lines.push(format!(
+            "{}  {:<width$}  {text}{deletes}",
+            report.server, t.table
+        ));
     }
     let schedule = match &report.schedule {
         ScheduleStatus::Saved(_) => "schedule saved".to_owned(),
@@ -176,7 +195,10 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
 pub fn append_log(dir: &Path, lines: &[String]) {
     let path = dir.join("export.log");
     let result = std::fs::create_dir_all(dir).and_then(|()| {
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
         for line in lines {
             writeln!(file, "{now} {line}")?;

@@ -1,0 +1,91 @@
+//! `mtdata export` through the binary against the simulator.
+
+use mtdata_fixtures::sim::{Fault, SimOptions, Simulator};
+use mtdata_fixtures::study::StudyOptions;
+
+use crate::support::{filters, mtdata, render, write_config};
+
+pub fn tiny_study() -> SimOptions {
+    SimOptions {
+        study: Some(StudyOptions {
+            participants: 4,
+            ..StudyOptions::default()
+        }),
+        ..SimOptions::default()
+    }
+}
+
+fn export(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    mtdata()
+        .arg("--config")
+        .arg(config)
+        .arg("export")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn summary_and_exit_status() {
+    let sim = Simulator::start(tiny_study()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim, true);
+    let first = export(&config, &[".", "all"]);
+    let id = sim.insert_row(
+        "RR",
+        serde_json::json!({"session": "firstSession", "participantRSA": null}),
+    );
+    sim.set_fault(Fault::delete_fails(&[id]));
+    let second = export(&config, &[]);
+    let mut settings = insta::Settings::clone_current();
+    for (from, to) in filters(dir.path()) {
+        settings.add_filter(&from, to);
+    }
+    settings.bind(|| {
+        insta::assert_snapshot!("first_run", render(&first));
+        insta::assert_snapshot!("second_run_with_a_failed_delete", render(&second));
+    });
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(second.status.code(), Some(1));
+    let log = std::fs::read_to_string(dir.path().join("study/logs/export.log")).unwrap();
+    assert!(log.contains("deletes failed (retried next run)"), "{log}");
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = mtdata()
+        .args(["demo", "--participants", "5", "--dir"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("rows of deleteable tables still on the server after the export: 0"),
+        "{text}"
+    );
+    assert!(demo.join("study/active_data/benchMark.json").exists());
+    assert!(demo.join("study/active_data/study.json").exists());
+    // A second demo replaces the first; a folder that is not a demo's is refused.
+    assert!(
+        mtdata()
+            .args(["demo", "--participants", "3", "--dir"])
+            .arg(&demo)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("thesis.docx"), b"x").unwrap();
+    let out = mtdata()
+        .args(["demo", "--dir"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(other.join("thesis.docx").exists());
+}
