@@ -50,7 +50,7 @@ impl FromStr for EncryptedPayload {
             .try_into()
             .map_err(|_| PayloadError("has an IV that is not 16 bytes"))?;
         let ciphertext = hex(ct).ok_or(PayloadError("has a ciphertext that is not hex"))?;
-        if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
             return Err(PayloadError(
                 "has a ciphertext that is not a whole number of AES blocks",
             ));
@@ -60,7 +60,7 @@ impl FromStr for EncryptedPayload {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

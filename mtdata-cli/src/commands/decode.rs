@@ -1,13 +1,231 @@
-//! `mtdata decode`.
+//! `mtdata decode [SERVER] [SCALE]`: decrypt raw JSON backups into `active_data/<Table>.csv`.
 
+use std::io::Write as _;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use clap::Args;
+use mtdata_core::config::{Config, ServerConfig};
+use mtdata_crypto::{PrivateKey, check_key_file_permissions};
+use mtdata_decode::{DecodeOptions, TableOutcome, TableSummary, decode_study};
 
 use crate::app::{CommandResult, Context};
+use crate::exit::Outcome;
 
 /// Arguments of `mtdata decode`.
 #[derive(Debug, Args)]
-pub struct DecodeArgs {}
+pub struct DecodeArgs {
+    /// Server block; `.` is every block with READY: True (a named block is decoded even if not READY)
+    #[arg(default_value = ".")]
+    pub server: String,
 
-pub fn run(_args: &DecodeArgs, _ctx: &Context) -> CommandResult {
-    anyhow::bail!("mtdata decode is not built yet")
+    /// Table; `.` is every table with backups in raw_data/
+    #[arg(default_value = ".")]
+    pub scale: String,
+
+    /// Private key (PKCS#1 or PKCS#8, PEM or DER); overrides PRIVATE_FILE of the server block
+    #[arg(long, value_name = "FILE", env = "MTDATA_PRIVATE_KEY")]
+    pub key: Option<PathBuf>,
+
+    /// Worker threads for decryption and CSV writing [default: all cores]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+}
+
+pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
+    let config = Config::load(&ctx.global.config, |name| std::env::var(name).ok())?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    let servers = config.select(&args.server, false)?;
+    let options = DecodeOptions {
+        table: (args.scale != ".").then(|| args.scale.clone()),
+        threads: args.threads,
+    };
+    let mut problems = false;
+    let mut failed_servers = Vec::new();
+    for server in &servers {
+        match decode_server(server, args, &options, ctx) {
+            Ok(server_problems) => problems |= server_problems,
+            Err(err) => {
+                report(
+                    ctx,
+                    "error",
+                    &format!("server {}: {}", server.name, chain(&err)),
+                );
+                failed_servers.push(server.name.as_str());
+            }
+        }
+    }
+    if !failed_servers.is_empty() {
+        let others = if failed_servers.len() < servers.len() {
+            "; the other servers were decoded"
+        } else {
+            ""
+        };
+        anyhow::bail!(
+            "decode failed for server {} (see above){others}",
+            failed_servers.join(", ")
+        );
+    }
+    Ok(Outcome::problems_if(problems))
+}
+
+/// Decode one server's study folder; `Ok(true)` when some table has problems.
+fn decode_server(
+    server: &ServerConfig,
+    args: &DecodeArgs,
+    options: &DecodeOptions,
+    ctx: &Context,
+) -> anyhow::Result<bool> {
+    // Like MTData, PRIVATE_FILE is relative to the working directory.
+    let key_path = args.key.clone().or_else(|| server.private_file.clone());
+    let key = match &key_path {
+        Some(path) => {
+            if let Some(warning) = check_key_file_permissions(path)? {
+                report(ctx, "warning", &warning.to_string());
+            }
+            let key = PrivateKey::load(path)?;
+            tracing::info!(
+                key = %path.display(),
+                format = %key.format(),
+                bits = key.bits(),
+                backend = %key.backend().describe(),
+                "private key loaded"
+            );
+            Some(key)
+        }
+        None => None,
+    };
+    let outcomes = decode_study(&server.layout(), key.as_ref(), options)
+        .with_context(|| format!("study folder {}", server.path.display()))?;
+    let mut problems = false;
+    let mut stdout = std::io::stdout().lock();
+    for outcome in &outcomes {
+        match &outcome.result {
+            Ok(summary) => {
+                writeln!(stdout, "{}", summary_line(&server.name, outcome, summary))?;
+                for problem in summary.problems() {
+                    report(
+                        ctx,
+                        "problem",
+                        &format!("server {}: {problem}", server.name),
+                    );
+                }
+                problems |= summary.has_problems();
+            }
+            Err(err) => {
+                report(ctx, "error", &format!("server {}: {err}", server.name));
+                problems = true;
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// One line per table, e.g.
+/// `templeton OA: 5 rows (7 read, 2 files, 2 duplicates, 1 conflicting); participantRSA: 3 decrypted, 1 plain, 1 failed -> /study/active_data/OA.csv`
+fn summary_line(server: &str, outcome: &TableOutcome, s: &TableSummary) -> String {
+    let mut line = format!(
+        "{server} {}: {} rows ({} read, {} file{}, {} duplicates",
+        s.table,
+        s.rows,
+        s.rows_read,
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        s.duplicates
+    );
+    if s.conflicting_ids > 0 {
+        line.push_str(&format!(", {} conflicting", s.conflicting_ids));
+    }
+    line.push(')');
+    if !s.encrypted_columns.is_empty() {
+        let f = &s.fields;
+        line.push_str(&format!(
+            "; {}: {} decrypted, {} plain, {} empty, {} failed",
+            s.encrypted_columns.join("+"),
+            f.decrypted,
+            f.plain,
+            f.empty,
+            f.failed
+        ));
+    }
+    if !s.bad_files.is_empty() {
+        line.push_str(&format!("; {} damaged files", s.bad_files.len()));
+    }
+    line.push_str(&format!(" -> {}", outcome.csv.display()));
+    line
+}
+
+/// An error and its causes on one line, leaving out causes the message already includes.
+fn chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
+        }
+    }
+    text
+}
+
+/// A message for the person at the terminal, on stderr (suppressed by `--quiet` unless it is an error).
+#[allow(clippy::print_stderr)]
+fn report(ctx: &Context, level: &str, message: &str) {
+    if ctx.global.quiet && level != "error" {
+        return;
+    }
+    eprintln!("{level}: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use mtdata_decode::{FieldCounts, TableOutcome, TableSummary};
+
+    use super::{chain, summary_line};
+
+    #[test]
+    fn one_line_per_table() {
+        let summary = TableSummary {
+            table: "OA".into(),
+            files: 2,
+            rows_read: 7,
+            rows: 5,
+            duplicates: 2,
+            conflicting_ids: 1,
+            encrypted_columns: vec!["participantRSA".into()],
+            fields: FieldCounts {
+                decrypted: 3,
+                plain: 1,
+                failed: 1,
+                ..FieldCounts::default()
+            },
+            ..TableSummary::default()
+        };
+        let outcome = TableOutcome {
+            table: "OA".into(),
+            csv: PathBuf::from("study/active_data/OA.csv"),
+            result: Ok(summary.clone()),
+        };
+        assert_eq!(
+            summary_line("r34", &outcome, &summary),
+            "r34 OA: 5 rows (7 read, 2 files, 2 duplicates, 1 conflicting); participantRSA: 3 decrypted, \
+             1 plain, 0 empty, 1 failed -> study/active_data/OA.csv"
+        );
+    }
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let err = anyhow::Error::new(io).context("cannot read key: gone");
+        assert_eq!(chain(&err), "cannot read key: gone");
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(chain(&err), "outer: inner");
+    }
 }

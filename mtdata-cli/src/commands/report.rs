@@ -1,13 +1,166 @@
-//! `mtdata report`.
+//! `mtdata report scale|client [SERVER]`: integrity reports against the study schedule, read from
+//! the study folder only (never the network).
 
-use clap::Args;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use mtdata_core::layout::StudyLayout;
+use mtdata_report::{
+    ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, Study,
+    TableMap, report_file_name,
+};
 
 use crate::app::{CommandResult, Context};
+use crate::commands::render::{self, StudyTarget};
+use crate::exit::Outcome;
 
 /// Arguments of `mtdata report`.
 #[derive(Debug, Args)]
-pub struct ReportArgs {}
+#[command(after_help = "\
+Examples:
+  mtdata report scale templeton           # table on stdout, CSV in PATH/reports/
+  mtdata report client templeton --html   # also the HTML page with the heatmap
+  mtdata report client --study ./study --json --no-csv
 
-pub fn run(_args: &ReportArgs, _ctx: &Context) -> CommandResult {
-    anyhow::bail!("mtdata report is not built yet")
+Reports read PATH/active_data/study.json (saved by export) and the CSVs written by decode.")]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub kind: ReportKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// Per task of the schedule: TaskLog completions against rows in the data, duplicates, missing rate
+    Scale(ReportOpts),
+    /// Per participant: tasks done, due by now and missing, duplicates, last activity
+    Client(ReportOpts),
+}
+
+/// Options shared by `report scale` and `report client`.
+#[derive(Debug, Args)]
+pub struct ReportOpts {
+    /// Server block of the config (`.`: every block with READY: True)
+    #[arg(default_value = ".")]
+    pub server: String,
+    /// Read this study folder (MTData's PATH) instead of a server's
+    #[arg(long, value_name = "DIR")]
+    pub study: Option<PathBuf>,
+    /// Print JSON on stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the HTML report (heatmap, missing rates, out-of-range values) to PATH/reports/
+    #[arg(long)]
+    pub html: bool,
+    /// Do not write the CSV file to PATH/reports/
+    #[arg(long)]
+    pub no_csv: bool,
+    /// CSV `task,table` mapping task names to table names (added to the built-in ones)
+    #[arg(long, value_name = "FILE")]
+    pub table_map: Option<PathBuf>,
+    /// Leave admin accounts out (they are flagged otherwise)
+    #[arg(long)]
+    pub exclude_admins: bool,
+    /// Leave test accounts out (they are flagged otherwise)
+    #[arg(long)]
+    pub exclude_test_accounts: bool,
+}
+
+pub fn run(args: &ReportArgs, ctx: &Context) -> CommandResult {
+    let (opts, kind) = match &args.kind {
+        ReportKind::Scale(o) => (o, "scale"),
+        ReportKind::Client(o) => (o, "client"),
+    };
+    let mut table_map = TableMap::default();
+    if let Some(file) = &opts.table_map {
+        table_map.extend_from_file(file)?;
+    }
+    let options = ReportOptions {
+        table_map,
+        study: None,
+        exclude_admins: opts.exclude_admins,
+        exclude_test_accounts: opts.exclude_test_accounts,
+    };
+    let targets = render::study_targets(ctx, &opts.server, opts.study.as_deref())?;
+    let several = targets.len() > 1;
+    let mut failed = false;
+    for target in &targets {
+        if several && !opts.json {
+            render::print_stdout(&format!("== {} ==\n", target.name))?;
+        }
+        if let Err(err) = run_one(target, kind, opts, options.clone(), ctx) {
+            if !several {
+                return Err(err);
+            }
+            // One broken study does not stop the others.
+            tracing::error!("{}: {err:#}", target.name);
+            failed = true;
+        }
+    }
+    Ok(Outcome::problems_if(failed))
+}
+
+fn run_one(
+    target: &StudyTarget,
+    kind: &str,
+    opts: &ReportOpts,
+    options: ReportOptions,
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    let layout = StudyLayout::new(&target.root);
+    let study = Study::open_active_data(&layout.active_data(), options)?;
+    let now = chrono::Utc::now();
+    let text_options = render::text_options(ctx);
+    let reports = layout.reports();
+    let (scale, client) = match kind {
+        "scale" => {
+            let report = ScaleReport::build(&study)?;
+            if opts.json {
+                render::print_json(&report)?;
+            } else {
+                render::print_stdout(&report.to_text(text_options))?;
+            }
+            if !opts.no_csv {
+                let mut csv = Vec::new();
+                report.write_csv(&mut csv)?;
+                let name = report_file_name(&target.name, "scale_report", now, "csv");
+                let path = render::write_report(&reports, &name, &csv)?;
+                render::note(ctx, &format!("wrote {}", path.display()));
+            }
+            let client = opts.html.then(|| ClientReport::build(&study)).transpose()?;
+            (Some(report), client)
+        }
+        _ => {
+            let report = ClientReport::build(&study)?;
+            if opts.json {
+                render::print_json(&report)?;
+            } else {
+                render::print_stdout(&report.to_text(text_options))?;
+            }
+            if !opts.no_csv {
+                let mut csv = Vec::new();
+                report.write_csv(&mut csv)?;
+                let name = report_file_name(&target.name, "client_report", now, "csv");
+                let path = render::write_report(&reports, &name, &csv)?;
+                render::note(ctx, &format!("wrote {}", path.display()));
+            }
+            let scale = opts.html.then(|| ScaleReport::build(&study)).transpose()?;
+            (scale, Some(report))
+        }
+    };
+    if opts.html {
+        let status = StatusReport::for_folder(&layout.active_data(), &StatusOptions::default())?;
+        let generated = now.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        let html = HtmlReport {
+            title: &target.name,
+            generated: &generated,
+            scale: scale.as_ref(),
+            client: client.as_ref(),
+            status: Some(&status),
+        }
+        .render();
+        let name = report_file_name(&target.name, "report", now, "html");
+        let path = render::write_report(&reports, &name, html.as_bytes())?;
+        render::note(ctx, &format!("wrote {}", path.display()));
+    }
+    Ok(())
 }

@@ -145,11 +145,7 @@ fn plan(args: &ScaleArgs, ctx: &Context) -> anyhow::Result<Vec<Job>> {
         }
         let guess = input.canonicalize().ok().and_then(|p| {
             p.components()
-                .filter_map(|c| {
-                    c.as_os_str()
-                        .to_str()
-                        .and_then(Study::guess_from_server_name)
-                })
+                .filter_map(|c| c.as_os_str().to_str().and_then(Study::parse))
                 .last()
         });
         let codebook = codebook_for(args, guess)?;
@@ -399,4 +395,95 @@ fn problems_csv(s: &mtdata_scales::Scored) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Color, GlobalArgs};
+
+    fn context() -> Context {
+        Context {
+            global: GlobalArgs {
+                config: PathBuf::from("config/server.config"),
+                quiet: true,
+                verbose: 0,
+                color: Color::Never,
+            },
+            fancy_stderr: false,
+            color_stdout: false,
+        }
+    }
+
+    fn args(scale: &str, target: &Path) -> ScaleArgs {
+        ScaleArgs {
+            scale: scale.into(),
+            target: target.display().to_string(),
+            study: Some("calm-thinking".into()),
+            codebook: None,
+            variant: None,
+            duplicates: None,
+            participant_column: None,
+            format: Format::Csv,
+            out: None,
+        }
+    }
+
+    /// A study folder with `active_data/OA.csv` copied from the cleaning fixture.
+    fn study() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let active = dir.path().join("active_data");
+        std::fs::create_dir_all(&active).unwrap();
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/scales/OA/clean.last.csv");
+        // Without the fixture's expectation columns.
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let trimmed: String = text
+            .lines()
+            .map(|l| l.split(',').take(9).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        std::fs::write(active.join("OA.csv"), trimmed).unwrap();
+        dir
+    }
+
+    #[test]
+    fn prepare_writes_the_three_processed_folders() {
+        let dir = study();
+        let a = args("OA", &dir.path().join("active_data/OA.csv"));
+        let outcome = run(Verb::Prepare, &a, &context()).unwrap();
+        assert_eq!(outcome, Outcome::Success);
+        for (sub, word) in [
+            ("cleaned_dup_data", "OA_cleaned_"),
+            ("cleaned_dup_data", "OA_dropped_"),
+            ("scored_data", "OA_scored_"),
+            ("scored_data", "OA_rules_"),
+            ("wideform_data", "OA_transed_"),
+        ] {
+            let found = std::fs::read_dir(dir.path().join("processed_data").join(sub))
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(word));
+            assert!(found, "no {word}* in {sub}");
+        }
+    }
+
+    #[test]
+    fn long_to_wide_without_a_policy_refuses_duplicates() {
+        let dir = study();
+        let a = args("OA", &dir.path().join("active_data/OA.csv"));
+        // The table fails (duplicates), which is reported as a problem, not a crash.
+        let outcome = run(Verb::LongToWide, &a, &context()).unwrap();
+        assert_eq!(outcome, Outcome::Problems);
+    }
+
+    #[test]
+    fn unknown_study_is_a_clear_error() {
+        let dir = study();
+        let mut a = args("OA", &dir.path().join("active_data/OA.csv"));
+        a.study = Some("r99".into());
+        let err = run(Verb::Scores, &a, &context()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "unknown study r99; use r34, templeton or calm-thinking, or --codebook FILE"
+        );
+    }
 }

@@ -1,13 +1,119 @@
-//! `mtdata status`.
+//! `mtdata status <Scale> <csv>` and `mtdata status all [SERVER]` (MTData's forms): missing cells
+//! per column, participants, duplicates and out-of-range values per table.
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use mtdata_core::layout::StudyLayout;
+use mtdata_report::{Codebook, StatusOptions, StatusReport, report_file_name};
 
 use crate::app::{CommandResult, Context};
+use crate::commands::render;
+use crate::exit::Outcome;
 
 /// Arguments of `mtdata status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+#[command(after_help = "\
+Examples:
+  mtdata status OA active_data/OA.csv     # one table, checked as scale OA
+  mtdata status all templeton             # every table of a server's active_data/
+  mtdata status all --study ./study --json
 
-pub fn run(_args: &StatusArgs, _ctx: &Context) -> CommandResult {
-    anyhow::bail!("mtdata status is not built yet")
+\"Prefer not to answer\" codes (555, -1) are counted apart, never as out of range.")]
+pub struct StatusArgs {
+    /// A scale name (followed by its CSV file), or `all` (followed by a server)
+    #[arg(value_name = "SCALE|all")]
+    pub target: String,
+    /// The CSV file after a scale name; the server block after `all` (default `.`)
+    #[arg(value_name = "CSV|SERVER")]
+    pub source: Option<String>,
+    /// With `all`: read this study folder (MTData's PATH) instead of a server's
+    #[arg(long, value_name = "DIR")]
+    pub study: Option<PathBuf>,
+    /// Print JSON on stdout instead of the tables
+    #[arg(long)]
+    pub json: bool,
+    /// With `all`: do not write CSV files to PATH/reports/
+    #[arg(long)]
+    pub no_csv: bool,
+    /// CSV `table,column,min,max,pna` adding to or replacing the built-in valid ranges
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// List at most this many out-of-range values per table (all are counted)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_listed: usize,
+}
+
+pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
+    let mut codebook = Codebook::default();
+    if let Some(file) = &args.codebook {
+        codebook.extend_from_file(file)?;
+    }
+    let options = StatusOptions {
+        codebook,
+        max_listed: args.max_listed,
+    };
+    if args.target != "all" {
+        let Some(csv) = &args.source else {
+            anyhow::bail!(
+                "status {} needs the CSV file to check: mtdata status {} PATH/active_data/{}.csv",
+                args.target,
+                args.target,
+                args.target
+            );
+        };
+        let report = StatusReport::for_file(&args.target, Path::new(csv), &options)?;
+        show(&report, args, ctx)?;
+        return Ok(Outcome::Success);
+    }
+    let server = args.source.as_deref().unwrap_or(".");
+    let targets = render::study_targets(ctx, server, args.study.as_deref())?;
+    let several = targets.len() > 1;
+    let mut failed = false;
+    for target in &targets {
+        if several && !args.json {
+            render::print_stdout(&format!("== {} ==\n", target.name))?;
+        }
+        let layout = StudyLayout::new(&target.root);
+        let report = match StatusReport::for_folder(&layout.active_data(), &options) {
+            Ok(report) => report,
+            Err(err) if several => {
+                tracing::error!("{}: {err}", target.name);
+                failed = true;
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        show(&report, args, ctx)?;
+        for failure in &report.failures {
+            tracing::error!(
+                "{}: table {}: {}",
+                target.name,
+                failure.table,
+                failure.error
+            );
+        }
+        failed |= !report.failures.is_empty();
+        if !args.no_csv {
+            let now = chrono::Utc::now();
+            let mut columns = Vec::new();
+            report.write_columns_csv(&mut columns)?;
+            let mut out_of_range = Vec::new();
+            report.write_out_of_range_csv(&mut out_of_range)?;
+            for (kind, bytes) in [("status", columns), ("status_out_of_range", out_of_range)] {
+                let name = report_file_name(&target.name, kind, now, "csv");
+                let path = render::write_report(&layout.reports(), &name, &bytes)?;
+                render::note(ctx, &format!("wrote {}", path.display()));
+            }
+        }
+    }
+    Ok(Outcome::problems_if(failed))
+}
+
+fn show(report: &StatusReport, args: &StatusArgs, ctx: &Context) -> anyhow::Result<()> {
+    if args.json {
+        render::print_json(report)
+    } else {
+        render::print_stdout(&report.to_text(render::text_options(ctx)))
+    }
 }
