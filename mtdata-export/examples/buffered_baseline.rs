@@ -23,6 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for row in rows.as_array().ok_or("not an array")? {
         max_id = max_id.max(row["id"].as_i64().unwrap_or(0));
     }
-    writeln!(std::io::stderr(), "{} rows, max id {max_id}", rows.as_array().map_or(0, Vec::len))?;
+    writeln!(
+        std::io::stderr(),
+        "{} rows, max id {max_id}",
+        rows.as_array().map_or(0, Vec::len)
+    )?;
     Ok(())
 }

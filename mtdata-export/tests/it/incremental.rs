@@ -113,3 +113,37 @@ fn rows_added_during_an_export_are_kept_for_the_next_run() {
         assert!(setup.backed_up("Affect").contains_key(&id));
     }
 }
+
+#[test]
+fn era_d_servers_are_asked_with_after() {
+    use mtdata_fixtures::sim::Era;
+    let setup = Setup::with(
+        mtdata_fixtures::sim::SimOptions {
+            era: Era::D,
+            ..crate::support::small_study()
+        },
+        false,
+        "  INCREMENTAL: after\n",
+    );
+    assert!(!setup.export("all").has_problems());
+    let marks = Marks::load(&setup.study().join("active_data/benchMark.json")).unwrap();
+    assert!(marks.get("OA").unwrap().after.is_some());
+    setup.sim.clear_requests();
+    let mut row = new_affect_row();
+    // Later than every generated row.
+    row["date"] = json!("Fri, 01 Jan 2038 10:00:00 -0500");
+    let new_id = setup.sim.insert_row("Affect", row);
+    let second = setup.export("all");
+    assert!(!second.has_problems(), "{second:#?}");
+    let affect = second.tables.iter().find(|t| t.table == "Affect").unwrap();
+    assert_eq!(affect.new_rows, 1);
+    assert!(setup.backed_up("Affect").contains_key(&new_id));
+    let asked: Vec<String> = setup.sim.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        asked.iter().any(|p| p.starts_with("/api/export/OA?after=")),
+        "{asked:?}"
+    );
+    // TaskLog is filtered by date on these servers: nothing new comes back.
+    let tasklog = second.tables.iter().find(|t| t.table == "TaskLog").unwrap();
+    assert_eq!(tasklog.new_rows, 0);
+}
