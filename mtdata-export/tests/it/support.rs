@@ -104,7 +104,7 @@ pub fn backups(study: &Path, table: &str) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort_by(|a, b| a.0.stamp.cmp(&b.0.stamp));
+    files.sort_by_key(|f| f.0.stamp);
     files.into_iter().map(|(_, p)| p).collect()
 }
 
