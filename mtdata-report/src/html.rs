@@ -1,0 +1,268 @@
+//! One self-contained HTML page with hand-written SVG: the participants × schedule heatmap, missing
+//! rates per table and per column as bar charts, and the out-of-range list. No script, no external
+//! resource; a Content-Security-Policy forbids fetching anything.
+
+use std::fmt::Write as _;
+
+use crate::client::ClientReport;
+use crate::scale::ScaleReport;
+use crate::status::StatusReport;
+use crate::study::CellState;
+
+/// What goes on the page; absent parts are left out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlReport<'a> {
+    /// The study (and server) shown in the title.
+    pub title: &'a str,
+    /// When the report was made, as text.
+    pub generated: &'a str,
+    pub scale: Option<&'a ScaleReport>,
+    pub client: Option<&'a ClientReport>,
+    pub status: Option<&'a StatusReport>,
+}
+
+const STYLE: &str = "\
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:none}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
+h3{font-size:1em;margin:1.2em 0 .3em}\
+.done{fill:#2e7d32}.duplicate{fill:#ef6c00}.missing{fill:#c62828}.not_due{fill:#e6e6e6}\
+.bar{fill:#c62828}.bar.low{fill:#f9a825}.bar.zero{fill:#2e7d32}\
+svg text{font:11px system-ui,sans-serif;fill:#222}\
+.legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;vertical-align:-.1em}\
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}\
+td.n{text-align:right}.note{color:#666}";
+
+/// Escape text for HTML and SVG.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl HtmlReport<'_> {
+    /// The page.
+    pub fn render(&self) -> String {
+        let mut h = String::with_capacity(1 << 16);
+        let title = esc(self.title);
+        let _ = writeln!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+             <title>Integrity report: {title}</title><style>{STYLE}</style></head><body>\n\
+             <h1>Integrity report: {title}</h1><p class=\"note\">generated {}</p>",
+            esc(self.generated)
+        );
+        if let Some(client) = self.client {
+            heatmap(&mut h, client);
+        }
+        if let Some(scale) = self.scale {
+            h.push_str("<h2>Missing rate per table</h2>\n<p class=\"note\">TaskLog completions with no row in the table; duplicates are counted apart.</p>\n");
+            let bars: Vec<(String, Option<f64>, String)> = scale
+                .rows
+                .iter()
+                .map(|r| {
+                    let label = if r.table == r.task {
+                        r.task.clone()
+                    } else {
+                        format!("{} → {}", r.task, r.table)
+                    };
+                    let note = format!(
+                        "{} of {} missing, {} duplicates{}",
+                        r.missing,
+                        r.tasklog_completions,
+                        r.duplicates,
+                        if r.data_found { "" } else { ", no data file" }
+                    );
+                    (label, r.missing_rate, note)
+                })
+                .collect();
+            bar_chart(&mut h, "scale-missing", &bars);
+        }
+        if let Some(status) = self.status {
+            h.push_str("<h2>Missing cells per column</h2>\n");
+            for t in &status.tables {
+                let bars: Vec<(String, Option<f64>, String)> = t
+                    .columns
+                    .iter()
+                    .filter(|c| c.missing > 0)
+                    .map(|c| {
+                        (
+                            c.column.clone(),
+                            c.missing_rate,
+                            format!("{} of {} empty", c.missing, t.rows),
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(h, "<h3>{}</h3>", esc(&t.table));
+                if bars.is_empty() {
+                    h.push_str("<p class=\"note\">no empty cells</p>\n");
+                } else {
+                    bar_chart(&mut h, "column-missing", &bars);
+                }
+            }
+            out_of_range(&mut h, status);
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+}
+
+fn heatmap(h: &mut String, client: &ClientReport) {
+    let rows = client.rows.len();
+    let slots = client.slots.len();
+    let (cw, ch) = (14usize, if rows > 300 { 4usize } else { 14 });
+    // Slot labels are rotated by 60°: leave room above (and right) for the longest one.
+    let longest = client
+        .slots
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let (left, top) = (130usize, 20 + longest * 6);
+    let width = left + slots * cw + 20 + longest * 4;
+    let height = top + rows * ch + 10;
+    let _ = writeln!(
+        h,
+        "<h2>Participants × schedule</h2>\n<p class=\"legend\"><span class=\"done\" style=\"background:#2e7d32\"></span>done\
+         <span style=\"background:#ef6c00\"></span>duplicate<span style=\"background:#c62828\"></span>missing\
+         <span style=\"background:#e6e6e6\"></span>not yet due</p>\n\
+         <svg id=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"participants by schedule\">"
+    );
+    for (j, label) in client.slots.iter().enumerate() {
+        let x = left + j * cw + cw / 2;
+        let _ = writeln!(
+            h,
+            "<text transform=\"translate({x},{}) rotate(-60)\">{}</text>",
+            top - 4,
+            esc(label)
+        );
+    }
+    for (i, row) in client.rows.iter().enumerate() {
+        let y = top + i * ch;
+        let mut flags = String::new();
+        if row.admin {
+            flags.push_str(" admin");
+        }
+        if row.test_account {
+            flags.push_str(" test");
+        }
+        let _ = write!(
+            h,
+            "<g class=\"hm-row\" data-participant=\"{}\"><title>{}{}: {} done, {} due, {} missing</title>",
+            esc(&row.participant),
+            esc(&row.participant),
+            flags,
+            row.completed,
+            row.expected,
+            row.missing.len()
+        );
+        if ch >= 10 {
+            let _ = write!(
+                h,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}{}</text>",
+                left - 6,
+                y + ch - 3,
+                esc(&row.participant),
+                flags
+            );
+        }
+        // Runs of equal cells share one rect, which keeps the page small for thousands of rows.
+        let mut j = 0;
+        while j < row.cells.len() {
+            let cell = row.cells[j];
+            let run = row.cells[j..].iter().take_while(|c| **c == cell).count();
+            let class = match cell {
+                CellState::Done => "done",
+                CellState::Duplicate => "duplicate",
+                CellState::Missing => "missing",
+                CellState::NotDue => "not_due",
+            };
+            let _ = write!(
+                h,
+                "<rect class=\"{class}\" x=\"{}\" y=\"{y}\" width=\"{}\" height=\"{}\"/>",
+                left + j * cw,
+                run * cw - 1,
+                ch.saturating_sub(1).max(1)
+            );
+            j += run;
+        }
+        h.push_str("</g>\n");
+    }
+    h.push_str("</svg>\n");
+}
+
+/// Horizontal bars of rates in 0..=1, one per label.
+fn bar_chart(h: &mut String, id: &str, bars: &[(String, Option<f64>, String)]) {
+    let (left, bar_w, row_h) = (220usize, 300.0f64, 18usize);
+    let width = left + bar_w as usize + 260;
+    let height = bars.len() * row_h + 6;
+    let _ = writeln!(
+        h,
+        "<svg class=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\">"
+    );
+    for (i, (label, rate, note)) in bars.iter().enumerate() {
+        let y = i * row_h + 2;
+        let r = rate.unwrap_or(0.0).clamp(0.0, 1.0);
+        let class = match rate {
+            Some(x) if *x >= 0.1 => "bar",
+            Some(x) if *x > 0.0 => "bar low",
+            _ => "bar zero",
+        };
+        let shown = rate.map_or_else(|| "-".into(), |x| format!("{:.1}%", x * 100.0));
+        let _ = writeln!(
+            h,
+            "<g><title>{}: {}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+             <rect class=\"{class}\" x=\"{left}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{shown} ({})</text></g>",
+            esc(label),
+            esc(note),
+            left - 6,
+            y + 12,
+            esc(label),
+            (r * bar_w).max(1.0),
+            row_h - 4,
+            left as f64 + r * bar_w + 6.0,
+            y + 12,
+            esc(note)
+        );
+    }
+    h.push_str("</svg>\n");
+}
+
+fn out_of_range(h: &mut String, status: &StatusReport) {
+    h.push_str("<h2>Values out of range</h2>\n");
+    let total: usize = status.tables.iter().map(|t| t.out_of_range_cells).sum();
+    if total == 0 {
+        h.push_str(
+            "<p class=\"note\">none (\"prefer not to answer\" codes are not out of range)</p>\n",
+        );
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{total} values outside the valid range; \"prefer not to answer\" codes are counted apart.</p>\
+         <table id=\"out-of-range\"><tr><th>table</th><th>row</th><th>id</th><th>column</th><th>value</th><th>valid</th></tr>"
+    );
+    for v in status.tables.iter().flat_map(|t| &t.out_of_range) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&v.table),
+            v.row,
+            esc(v.id.as_deref().unwrap_or("")),
+            esc(&v.column),
+            esc(&v.value),
+            esc(&v.range)
+        );
+    }
+    h.push_str("</table>\n");
+}

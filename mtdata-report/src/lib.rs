@@ -1,0 +1,120 @@
+//! Integrity reports for a MindTrails study folder, read from local files only (never the
+//! network): the decoded tables of `active_data/` and the schedule sheet `active_data/study.json`.
+//!
+//! - [`ScaleReport`] (`mtdata report scale`): per task of the schedule, TaskLog completions
+//!   against rows in the data, duplicates, and a missing rate that is never negative.
+//! - [`ClientReport`] (`mtdata report client`): per participant, tasks done, tasks due by now and
+//!   which ones are missing, duplicates and last activity; admin and test accounts flagged or left out.
+//! - [`StatusReport`] (`mtdata status`): per table, missing cells per column, participants,
+//!   duplicates and values outside the [`Codebook`]'s ranges ("prefer not to answer" apart).
+//! - [`HtmlReport`]: one self-contained HTML page with SVG charts.
+//!
+//! ```
+//! use mtdata_report::{ClientReport, ReportOptions, ScaleReport, Study};
+//!
+//! let root = tempfile::tempdir().unwrap();
+//! let active = root.path().join("active_data");
+//! std::fs::create_dir(&active).unwrap();
+//! std::fs::write(active.join("study.json"), r#"[{"name":"Demo","sessions":[
+//!     {"name":"preTest","tasks":[{"name":"OA"},{"name":"Recognition"}]},
+//!     {"name":"COMPLETE","tasks":[]}]}]"#).unwrap();
+//! std::fs::write(active.join("TaskLog.csv"), "\
+//! id,sessionName,taskName,tag,dateCompleted_iso,participantId
+//! 1,preTest,OA,,2024-01-01T10:00:00Z,7
+//! 2,preTest,Recognition,,2024-01-01T10:05:00Z,7
+//! 3,preTest,OA,,2024-01-02T09:00:00Z,8
+//! ").unwrap();
+//! std::fs::write(active.join("OA.csv"), "id,participantRSA,session,anxious_freq\n1,7,preTest,2\n").unwrap();
+//! std::fs::write(active.join("Participant.csv"), "\
+//! id,admin,study
+//! 7,false,\"{\"\"currentSession\"\":{\"\"name\"\":\"\"COMPLETE\"\"}}\"
+//! 8,false,\"{\"\"currentSession\"\":{\"\"name\"\":\"\"preTest\"\",\"\"currentTask\"\":{\"\"name\"\":\"\"Recognition\"\"}}}\"
+//! ").unwrap();
+//!
+//! let mut options = ReportOptions::default();
+//! options.table_map.insert("Recognition", "RR");
+//! let study = Study::open(root.path(), options).unwrap();
+//!
+//! let scale = ScaleReport::build(&study).unwrap();
+//! assert_eq!(scale.rows[0].task, "OA");
+//! assert_eq!((scale.rows[0].tasklog_completions, scale.rows[0].missing), (2, 1));
+//! assert_eq!(scale.rows[1].table, "RR");
+//! assert!(!scale.rows[1].data_found);
+//!
+//! let client = ClientReport::build(&study).unwrap();
+//! assert_eq!(client.rows[0].participant, "7");
+//! assert_eq!((client.rows[0].completed, client.rows[0].expected), (2, 2));
+//! assert_eq!(client.rows[1].missing, Vec::<String>::new());
+//! println!("{scale}");
+//! ```
+
+mod client;
+mod codebook;
+mod error;
+mod html;
+mod scale;
+mod schedule;
+mod status;
+mod study;
+mod tables;
+mod text;
+
+pub use client::{ClientReport, ClientRow};
+pub use codebook::{BUILT_IN as BUILT_IN_CODEBOOK, Check, Codebook, ItemRange};
+pub use error::{Error, Result};
+pub use html::HtmlReport;
+pub use scale::{COMPLETION_ROWS, ScaleReport, ScaleRow};
+pub use schedule::{
+    COMPLETE_SESSION, SESSION_COMPLETE_TASK, Schedule, SessionInfo, Slot, StudyInfo, TaskInfo,
+};
+pub use status::{
+    ColumnStatus, DUPLICATE_KEY_COLUMNS, OutOfRange, StatusOptions, StatusReport, TableFailure,
+    TableStatus,
+};
+pub use study::{CellState, ReportOptions, Study};
+pub use tables::{DEFAULT_TABLE_MAP, PARTICIPANT_COLUMNS, TableMap};
+pub use text::{TextOptions, TextTable, Tone};
+
+/// A report file name with a sortable UTC timestamp:
+/// `<name>_<kind>_<YYYY-MM-DD>T<HH-MM-SS>Z.<ext>`. Characters other than letters, digits, `-`, `_`
+/// and `.` in `name` become `_`, so a configured name never escapes the reports folder.
+pub fn report_file_name(
+    name: &str,
+    kind: &str,
+    time: chrono::DateTime<chrono::Utc>,
+    ext: &str,
+) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    let safe = if safe.is_empty() { "study" } else { safe };
+    format!("{safe}_{kind}_{}.{ext}", time.format("%Y-%m-%dT%H-%M-%SZ"))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn report_file_names_sort_by_time_and_stay_in_the_folder() {
+        let t = chrono::Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap();
+        assert_eq!(
+            report_file_name("templeton", "scale_report", t, "csv"),
+            "templeton_scale_report_2024-02-03T04-05-06Z.csv"
+        );
+        assert_eq!(
+            report_file_name("../x/y", "client_report", t, "csv"),
+            "_x_y_client_report_2024-02-03T04-05-06Z.csv"
+        );
+    }
+}

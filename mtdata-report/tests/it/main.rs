@@ -1,0 +1,24 @@
+//! Integration tests: hand-made fixture studies under fixtures/report/ with hand-counted answers
+//! (see each case's EXPECTED.md).
+
+mod browser;
+mod client;
+mod invariants;
+mod r34;
+mod scale;
+mod status;
+
+use std::path::PathBuf;
+
+use mtdata_report::{ReportOptions, Study};
+
+/// The root of a fixture study (MTData's `PATH`).
+pub fn fixture(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/report")
+        .join(case)
+}
+
+pub fn open(case: &str, options: ReportOptions) -> Study {
+    Study::open(&fixture(case), options).unwrap()
+}
