@@ -42,32 +42,46 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Context::new(cli.global);
     logging::init_stderr(&ctx);
-    let result = match &cli.command {
-        Command::Export(args) => commands::export::run(args, &ctx),
-        Command::Decode(args) => commands::decode::run(args, &ctx),
-        Command::Report(args) => commands::report::run(args, &ctx),
-        Command::Status(args) => commands::status::run(args, &ctx),
-        #[cfg(feature = "scales")]
-        Command::Clean(args) => commands::scales::run(commands::scales::Verb::Clean, args, &ctx),
-        #[cfg(feature = "scales")]
-        Command::Scores(args) => commands::scales::run(commands::scales::Verb::Scores, args, &ctx),
-        #[cfg(feature = "scales")]
-        Command::LongToWide(args) => {
-            commands::scales::run(commands::scales::Verb::LongToWide, args, &ctx)
-        }
-        #[cfg(feature = "scales")]
-        Command::Prepare(args) => {
-            commands::scales::run(commands::scales::Verb::Prepare, args, &ctx)
-        }
-        Command::Demo(args) => commands::demo::run(args, &ctx),
-    };
-    match result {
+    match dispatch(&cli.command, &ctx) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
             print_error(&err);
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// Run one subcommand.
+pub fn dispatch(command: &Command, ctx: &Context) -> CommandResult {
+    match command {
+        Command::Export(args) => commands::export::run(args, ctx),
+        Command::Decode(args) => commands::decode::run(args, ctx),
+        Command::Report(args) => commands::report::run(args, ctx),
+        Command::Status(args) => commands::status::run(args, ctx),
+        #[cfg(feature = "scales")]
+        Command::Clean(args) => commands::scales::run(commands::scales::Verb::Clean, args, ctx),
+        #[cfg(feature = "scales")]
+        Command::Scores(args) => commands::scales::run(commands::scales::Verb::Scores, args, ctx),
+        #[cfg(feature = "scales")]
+        Command::LongToWide(args) => {
+            commands::scales::run(commands::scales::Verb::LongToWide, args, ctx)
+        }
+        #[cfg(feature = "scales")]
+        Command::Prepare(args) => commands::scales::run(commands::scales::Verb::Prepare, args, ctx),
+        Command::Demo(args) => commands::demo::run(args, ctx),
+    }
+}
+
+/// Run `mtdata <words>` inside this process, with this invocation's output settings (the demo
+/// uses it to run the real commands as a person would type them).
+pub fn run_words(words: &[&str], ctx: &Context) -> CommandResult {
+    let cli = Cli::try_parse_from(std::iter::once("mtdata").chain(words.iter().copied()))?;
+    let inner = Context {
+        fancy_stderr: ctx.fancy_stderr,
+        color_stdout: ctx.color_stdout,
+        global: cli.global,
+    };
+    dispatch(&cli.command, &inner)
 }
 
 /// Print an error on one line: `error: what: cause: cause`.

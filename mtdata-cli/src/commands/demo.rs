@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use mtdata_export::{ExportOptions, Scale};
 use mtdata_fixtures::sim::{SimOptions, Simulator};
 use mtdata_fixtures::study::StudyOptions;
 
@@ -56,57 +55,80 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     })
     .context("cannot start the demo study server on 127.0.0.1")?;
     let setup = write_demo_config(&dir, &sim)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "demo study server listening at {}", sim.base_url())?;
-    writeln!(out, "demo folder {}", setup.dir.display())?;
-    writeln!(
-        out,
-        "\n$ mtdata --config {} export demo all",
-        setup.config.display()
-    )?;
-    drop(out);
+    say(&format!(
+        "demo study server listening at {}\ndemo folder {}",
+        sim.base_url(),
+        setup.dir.display()
+    ))?;
+
+    let config_arg = setup.config.display().to_string();
+    let mut problems = false;
+    // The real commands, as a person would type them.
+    let steps: [&[&str]; 5] = [
+        &["export", "demo", "all"],
+        // Older servers do not list Participant but answer for it; the client report uses it.
+        &["export", "demo", "Participant"],
+        &["decode", "demo"],
+        &["report", "scale", "demo"],
+        &["report", "client", "demo", "--html"],
+    ];
+    for words in steps {
+        say(&format!(
+            "\n$ mtdata --config {config_arg} {}",
+            words.join(" ")
+        ))?;
+        let mut all = vec!["--config", config_arg.as_str()];
+        if ctx.global.quiet {
+            all.push("-q");
+        }
+        all.extend_from_slice(words);
+        problems |= crate::app::run_words(&all, ctx)? != Outcome::Success;
+    }
 
     let config = crate::commands::export::load_config(&setup.config)?;
     let server = config.select("demo", true)?[0].clone();
-    let options = ExportOptions {
-        scale: Scale::All,
-        ..ExportOptions::default()
-    };
-    let report = crate::commands::export::export_one(&server, &options, ctx)?;
-    let mut problems = report.has_problems();
-
+    let layout = server.layout();
     let left: usize = sim
         .table_names()
         .iter()
         .filter(|t| mtdata_fixtures::study::table_deleteable(t) == Some(true))
         .map(|t| sim.table_ids(t).len())
         .sum();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "rows of deleteable tables still on the server after the export: {left}"
-    )?;
     problems |= left > 0;
-
-    writeln!(out, "\nwhat was written where:")?;
+    let html = newest_file(&layout.reports(), ".html");
+    let mut lines = vec![
+        format!("\nrows of deleteable tables still on the server after the export: {left}"),
+        "\nwhat was written where:".to_owned(),
+    ];
     for (what, path) in [
-        ("raw JSON backups", server.layout().raw_data()),
-        (
-            "marks (benchMark.json) and decoded tables",
-            server.layout().active_data(),
-        ),
-        ("study schedule", server.layout().schedule()),
-        ("logs", server.layout().logs()),
+        ("raw JSON backups", layout.raw_data()),
+        ("marks, schedule, decoded CSV tables", layout.active_data()),
+        ("reports (CSV, HTML)", layout.reports()),
+        ("logs", layout.logs()),
         ("config", setup.config.clone()),
     ] {
-        writeln!(out, "  {:<44} {}", what, path.display())?;
+        lines.push(format!("  {what:<38} {}", path.display()));
     }
-    writeln!(
-        out,
-        "\ntry: mtdata --config {} export demo all   (the server is gone once the demo ends)",
-        setup.config.display()
-    )?;
+    if let Some(html) = html {
+        lines.push(format!("\nopen the HTML report: {}", html.display()));
+    }
+    say(&lines.join("\n"))?;
     Ok(Outcome::problems_if(problems))
+}
+
+fn say(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn newest_file(dir: &Path, suffix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .max()
 }
 
 fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
