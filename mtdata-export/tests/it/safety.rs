@@ -179,3 +179,19 @@ fn emptied_non_json_and_id_less_tables_fail_alone() {
     assert_eq!(setup.sim.row_count("NoIds"), 1, "nothing deleted");
     assert!(get("RR").status == TableStatus::Done && get("RR").deleted > 0);
 }
+
+#[test]
+fn a_second_run_on_the_same_study_folder_stops_at_once() {
+    let setup = Setup::new(true);
+    std::fs::create_dir_all(setup.study().join("active_data")).unwrap();
+    let held = std::fs::File::create(setup.study().join("active_data/.mtdata.lock")).unwrap();
+    held.lock().unwrap();
+    let err =
+        mtdata_export::export_server(&setup.server, &options(), &mut mtdata_export::NoProgress)
+            .unwrap_err()
+            .to_string();
+    assert!(err.starts_with("another mtdata run is using"), "{err}");
+    assert!(setup.sim.all_deleted().is_empty());
+    drop(held);
+    assert!(!setup.export(".").has_problems());
+}
