@@ -11,7 +11,7 @@ pub enum Error {
     Core(#[from] mtdata_core::Error),
     /// Another mtdata process holds the study folder.
     #[error(
-        "another mtdata run is using {path}; this run skipped it (remove nothing, it ends by itself)"
+        "another mtdata run is using {path}; this run left it alone (if none is running, look for a hung mtdata process)"
     )]
     Locked { path: PathBuf },
     /// The server could not be reached or answered badly even after retries.
