@@ -1,6 +1,6 @@
 //! `report client`: per participant, progress against the schedule.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
@@ -22,15 +22,20 @@ pub struct ClientRow {
     pub current_session: Option<String>,
     /// The current task (with ` (tag)` when tagged).
     pub current_task: Option<String>,
-    /// Schedule slots logged at least once.
+    /// Schedule slots logged at least once (with or without a data row).
     pub completed: usize,
     /// Slots expected by now: those before the current task (all when `COMPLETE`; up to the last
     /// logged slot when the current position is unknown).
     pub expected: usize,
-    /// Expected slots with no TaskLog row, as `session/task` (with the tag for repeats).
+    /// In slot order: expected slots with no TaskLog row, as `session/task` (with the tag for
+    /// repeats), and logged slots whose table has no row for them, as `session/task (no data)`.
     pub missing: Vec<String>,
+    /// How many of `missing` are logged slots without a data row ([`CellState::NoData`]).
+    pub no_data: usize,
     /// TaskLog rows beyond the first for a slot.
     pub duplicates: usize,
+    /// Data rows beyond the first for a logged slot.
+    pub data_duplicates: usize,
     /// TaskLog rows whose session and task are not in the schedule.
     pub unscheduled: usize,
     /// `SESSION_COMPLETE` rows.
@@ -57,8 +62,13 @@ pub struct ClientReport {
     pub slots: Vec<String>,
     /// False when `active_data/Participant.csv` is absent (current positions are then unknown).
     pub participant_table_found: bool,
+    /// Tasks whose table was not found: their logged slots show as done, the data being unknown.
+    pub unchecked_tasks: Vec<String>,
     pub rows: Vec<ClientRow>,
 }
+
+/// The suffix of a `missing` entry for a slot logged without a data row.
+pub const NO_DATA_SUFFIX: &str = " (no data)";
 
 impl ClientReport {
     /// Build the report: one row per participant, Participant table order, then ids found only
@@ -66,16 +76,24 @@ impl ClientReport {
     pub fn build(study: &Study) -> Result<Self> {
         let strings = study.strings();
         let schedule = &study.schedule;
-        let rows = study
-            .progress()
-            .into_iter()
+        let grid = study.progress()?;
+        let checked = &grid.checked;
+        let rows = grid
+            .rows
+            .iter()
             .map(|p| {
-                let cells: Vec<CellState> = (0..p.counts.len()).map(|s| p.cell(s)).collect();
+                let cells: Vec<CellState> =
+                    (0..p.counts.len()).map(|s| p.cell(s, checked)).collect();
                 let missing = cells
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| **c == CellState::Missing)
-                    .map(|(s, _)| schedule.slots[s].label())
+                    .filter_map(|(s, c)| match c {
+                        CellState::Missing => Some(schedule.slots[s].label()),
+                        CellState::NoData => {
+                            Some(format!("{}{NO_DATA_SUFFIX}", schedule.slots[s].label()))
+                        }
+                        _ => None,
+                    })
                     .collect();
                 let row = p.row.clone().unwrap_or_default();
                 let current_task = row.current_task.as_ref().map(|t| match &row.current_tag {
@@ -92,11 +110,13 @@ impl ClientReport {
                     completed: p.counts.iter().filter(|&&c| c > 0).count(),
                     expected: p.expected,
                     missing,
+                    no_data: cells.iter().filter(|c| **c == CellState::NoData).count(),
                     duplicates: p
                         .counts
                         .iter()
                         .map(|&c| usize::from(c.saturating_sub(1)))
                         .sum(),
+                    data_duplicates: p.data_duplicates(checked),
                     unscheduled: p.unscheduled,
                     sessions_completed: study
                         .loaded
@@ -113,6 +133,13 @@ impl ClientReport {
             study: schedule.study.clone(),
             slots: schedule.slots.iter().map(|s| s.label()).collect(),
             participant_table_found: study.loaded.participant_table_found,
+            unchecked_tasks: schedule
+                .task_names()
+                .into_iter()
+                .zip(study.task_data()?)
+                .filter(|(_, data)| !data.found)
+                .map(|(task, _)| task.to_owned())
+                .collect(),
             rows,
         })
     }
@@ -128,12 +155,15 @@ impl ClientReport {
                 "done",
                 "due",
                 "dups",
+                "data dups",
                 "last activity",
                 "missing",
             ],
-            &[false, false, false, false, true, true, true, false, false],
+            &[
+                false, false, false, false, true, true, true, true, false, false,
+            ],
         )
-        .flexible(8);
+        .flexible(9);
         for r in &self.rows {
             let tone = |bad: bool, tone: Tone| if bad { tone } else { Tone::Plain };
             t.push(vec![
@@ -151,6 +181,10 @@ impl ClientReport {
                 (r.expected.to_string(), Tone::Plain),
                 (r.duplicates.to_string(), tone(r.duplicates > 0, Tone::Warn)),
                 (
+                    r.data_duplicates.to_string(),
+                    tone(r.data_duplicates > 0, Tone::Warn),
+                ),
+                (
                     r.last_activity
                         .as_deref()
                         .map_or_else(|| "-".into(), short_time),
@@ -166,7 +200,15 @@ impl ClientReport {
                 ),
             ]);
         }
-        t.render(options)
+        let mut text = t.render(options);
+        if !self.unchecked_tasks.is_empty() {
+            let _ = writeln!(
+                text,
+                "no data file for {}: its logged slots count as done (data unknown)",
+                self.unchecked_tasks.join(", ")
+            );
+        }
+        text
     }
 
     /// Write the report as CSV (one row per participant; missing tasks joined by `; `).
@@ -183,8 +225,10 @@ impl ClientReport {
             "completed",
             "expected",
             "missing_count",
+            "no_data_count",
             "missing",
             "duplicates",
+            "data_duplicates",
             "unscheduled",
             "sessions_completed",
             "last_activity",
@@ -201,8 +245,10 @@ impl ClientReport {
                 &r.completed.to_string(),
                 &r.expected.to_string(),
                 &r.missing.len().to_string(),
+                &r.no_data.to_string(),
                 &r.missing.join("; "),
                 &r.duplicates.to_string(),
+                &r.data_duplicates.to_string(),
                 &r.unscheduled.to_string(),
                 &r.sessions_completed.to_string(),
                 r.last_activity.as_deref().unwrap_or(""),

@@ -25,7 +25,7 @@ const STYLE: &str = "\
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:none}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
 h3{font-size:1em;margin:1.2em 0 .3em}\
-.done{fill:#2e7d32}.duplicate{fill:#ef6c00}.missing{fill:#c62828}.not_due{fill:#e6e6e6}\
+.done{fill:#2e7d32}.duplicate{fill:#1565c0}.no_data{fill:#c62828}.missing{fill:#f9a825}.not_due{fill:#e6e6e6}\
 .bar{fill:#c62828}.bar.low{fill:#f9a825}.bar.zero{fill:#2e7d32}\
 svg text{font:11px system-ui,sans-serif;fill:#222}\
 .legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;vertical-align:-.1em}\
@@ -132,10 +132,22 @@ fn heatmap(h: &mut String, client: &ClientReport) {
     let height = top + rows * ch + 10;
     let _ = writeln!(
         h,
-        "<h2>Participants × schedule</h2>\n<p class=\"legend\"><span class=\"done\" style=\"background:#2e7d32\"></span>done\
-         <span style=\"background:#ef6c00\"></span>duplicate<span style=\"background:#c62828\"></span>missing\
-         <span style=\"background:#e6e6e6\"></span>not yet due</p>\n\
-         <svg id=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"participants by schedule\">"
+        "<h2>Participants × schedule</h2>\n<p class=\"legend\"><span style=\"background:#2e7d32\"></span>done\
+         <span style=\"background:#1565c0\"></span>duplicate (logged or submitted more than once)\
+         <span style=\"background:#c62828\"></span>no data (logged, no row in its table)\
+         <span style=\"background:#f9a825\"></span>missing (due, not logged)\
+         <span style=\"background:#e6e6e6\"></span>not yet due</p>"
+    );
+    if !client.unchecked_tasks.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">no data file for {}: logged slots count as done (data unknown)</p>",
+            esc(&client.unchecked_tasks.join(", "))
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<svg id=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"participants by schedule\">"
     );
     for (j, label) in client.slots.iter().enumerate() {
         let x = left + j * cw + cw / 2;
@@ -157,13 +169,14 @@ fn heatmap(h: &mut String, client: &ClientReport) {
         }
         let _ = write!(
             h,
-            "<g class=\"hm-row\" data-participant=\"{}\"><title>{}{}: {} done, {} due, {} missing</title>",
+            "<g class=\"hm-row\" data-participant=\"{}\"><title>{}{}: {} done, {} due, {} missing ({} logged without data)</title>",
             esc(&row.participant),
             esc(&row.participant),
             flags,
             row.completed,
             row.expected,
-            row.missing.len()
+            row.missing.len(),
+            row.no_data
         );
         if ch >= 10 {
             let _ = write!(
@@ -183,6 +196,7 @@ fn heatmap(h: &mut String, client: &ClientReport) {
             let class = match cell {
                 CellState::Done => "done",
                 CellState::Duplicate => "duplicate",
+                CellState::NoData => "no_data",
                 CellState::Missing => "missing",
                 CellState::NotDue => "not_due",
             };

@@ -4,7 +4,9 @@
 //! - [`ScaleReport`] (`mtdata report scale`): per task of the schedule, TaskLog completions
 //!   against rows in the data, duplicates, and a missing rate that is never negative.
 //! - [`ClientReport`] (`mtdata report client`): per participant, tasks done, tasks due by now and
-//!   which ones are missing, duplicates and last activity; admin and test accounts flagged or left out.
+//!   which ones are missing: not logged, or logged without a row in their table (the TaskLog slots
+//!   matched to data rows as in the scale report); duplicates and last activity; admin and test
+//!   accounts flagged or left out.
 //! - [`StatusReport`] (`mtdata status`): per table, missing cells per column, participants,
 //!   duplicates and values outside the [`Codebook`]'s ranges ("prefer not to answer" apart).
 //! - [`HtmlReport`]: one self-contained HTML page with SVG charts.
@@ -44,7 +46,10 @@
 //! let client = ClientReport::build(&study).unwrap();
 //! assert_eq!(client.rows[0].participant, "7");
 //! assert_eq!((client.rows[0].completed, client.rows[0].expected), (2, 2));
-//! assert_eq!(client.rows[1].missing, Vec::<String>::new());
+//! // 8 logged OA, but OA.csv has no row for 8; RR.csv is absent, so Recognition is unknown.
+//! assert_eq!(client.rows[1].missing, ["preTest/OA (no data)"]);
+//! assert_eq!(client.rows[1].no_data, 1);
+//! assert_eq!(client.unchecked_tasks, ["Recognition"]);
 //! println!("{scale}");
 //! ```
 
@@ -59,7 +64,7 @@ mod study;
 mod tables;
 mod text;
 
-pub use client::{ClientReport, ClientRow};
+pub use client::{ClientReport, ClientRow, NO_DATA_SUFFIX};
 pub use codebook::{BUILT_IN as BUILT_IN_CODEBOOK, Check, Codebook, ItemRange};
 pub use error::{Error, Result};
 pub use html::HtmlReport;

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -77,7 +78,7 @@ impl Symbols<'_> {
 
 /// Completion keys with the ordinal rule for untagged repeats: the n-th untagged row of a
 /// (participant, session) gets the n-th occurrence, capped at the last.
-struct KeyCounter {
+pub(crate) struct KeyCounter {
     occurrences: usize,
     untagged: HashMap<(u32, u32), usize>,
 }
@@ -106,14 +107,15 @@ impl ScaleReport {
                 log_by_task.entry(row.task).or_default().push(i);
             }
         }
+        let data = study.task_data()?;
         let mut rows = Vec::new();
-        for task in study.schedule.task_names() {
-            let table = study.options.table_map.table_for(task).to_owned();
+        for (task, data) in study.schedule.task_names().into_iter().zip(data) {
+            let table = study.options.table_map.table_for(task);
             let log_rows = strings
                 .get(task)
                 .and_then(|t| log_by_task.get(&t))
                 .map_or(&[][..], Vec::as_slice);
-            rows.push(scale_row(study, task, &table, log_rows)?);
+            rows.push(scale_row(task, table, data, study, log_rows));
         }
         Ok(ScaleReport {
             study: study.schedule.study.clone(),
@@ -220,9 +222,78 @@ impl fmt::Display for ScaleReport {
     }
 }
 
-fn scale_row(study: &Study, task: &str, table: &str, log_rows: &[usize]) -> Result<ScaleRow> {
+/// Data rows per completion key (see [`KeyCounter`]).
+pub(crate) type KeyCounts = HashMap<u128, u32, BuildHasherDefault<PreHashed>>;
+
+/// What the data table of one task holds, read once per study and shared by the scale report
+/// (counts per task) and the client report (which logged slots have a row).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskData {
+    /// Whether `active_data/<table>.csv` exists (and its name is a valid table name).
+    pub(crate) found: bool,
+    /// Whether the table has a `session` (or `sessionName`) column, and a `tag` column; keys on
+    /// both sides leave out what the table lacks.
+    pub(crate) use_session: bool,
+    pub(crate) use_tag: bool,
+    /// Most times the task appears in one session (the ordinal rule for untagged repeats).
+    pub(crate) occurrences: usize,
+    pub(crate) data_rows: usize,
+    pub(crate) linked_rows: usize,
+    pub(crate) unlinked_rows: usize,
+    pub(crate) participants: usize,
+    /// Data rows per (participant, session, tag) completion key.
+    pub(crate) keys: KeyCounts,
+}
+
+impl TaskData {
+    /// A fresh counter of TaskLog keys comparable with [`TaskData::keys`].
+    pub(crate) fn counter(&self) -> KeyCounter {
+        KeyCounter {
+            occurrences: self.occurrences,
+            untagged: HashMap::new(),
+        }
+    }
+
+    /// The completion key of a TaskLog row of this task (rows fed in file order).
+    pub(crate) fn log_key(&self, counter: &mut KeyCounter, log: crate::tables::LogRow) -> u128 {
+        let session = if self.use_session { log.session } else { 0 };
+        let tag = if self.use_tag { log.tag } else { 0 };
+        counter.key(log.participant, session, tag)
+    }
+}
+
+impl Study {
+    /// The data of every distinct task of the schedule ([`Schedule::task_names`] order), read on
+    /// first use and kept: `report client --html` and `report scale --html` read each table once.
+    ///
+    /// [`Schedule::task_names`]: crate::Schedule::task_names
+    pub(crate) fn task_data(&self) -> Result<&[Arc<TaskData>]> {
+        if let Some(data) = self.task_data.get() {
+            return Ok(data);
+        }
+        // Tasks sharing a table (R01 `1`…`5` → AngularTraining) share one read.
+        let mut read: HashMap<(String, usize), Arc<TaskData>> = HashMap::new();
+        let mut out = Vec::new();
+        for task in self.schedule.task_names() {
+            let table = self.options.table_map.table_for(task);
+            let occurrences = self.schedule.max_occurrences(task);
+            let key = (table.to_owned(), occurrences);
+            let data = match read.get(&key) {
+                Some(data) => Arc::clone(data),
+                None => {
+                    let data = Arc::new(read_task_data(self, task, table, occurrences)?);
+                    read.insert(key, Arc::clone(&data));
+                    data
+                }
+            };
+            out.push(data);
+        }
+        Ok(self.task_data.get_or_init(|| out))
+    }
+}
+
+fn read_task_data(study: &Study, task: &str, table: &str, occurrences: usize) -> Result<TaskData> {
     let path = tables::table_path(&study.active_data, table);
-    let occurrences = study.schedule.max_occurrences(task);
     // A name from the schedule sheet or the mapping file only becomes a path once checked.
     let reader = match mtdata_core::table::TableName::new(table) {
         Ok(_) => tables::open_table(&path)?,
@@ -231,92 +302,101 @@ fn scale_row(study: &Study, task: &str, table: &str, log_rows: &[usize]) -> Resu
             None
         }
     };
+    let mut data = TaskData {
+        found: reader.is_some(),
+        use_session: true,
+        use_tag: true,
+        occurrences,
+        ..TaskData::default()
+    };
+    let Some(mut reader) = reader else {
+        return Ok(data);
+    };
     let mut symbols = Symbols {
         known: study.strings(),
         extra: HashMap::new(),
     };
-    let mut data_keys = KeySet::default();
     let mut participants: HashSet<u32, BuildHasherDefault<PreHashed>> = HashSet::default();
-    let (mut data_rows, mut linked_rows, mut unlinked_rows) = (0, 0, 0);
-    let (mut use_session, mut use_tag) = (true, true);
-    let data_found = reader.is_some();
-    if let Some(mut reader) = reader {
-        let header = Header::new(reader.headers().map_err(|e| Error::csv(&path, e))?);
-        let session_col = header
-            .find("session")
-            .or_else(|| header.find("sessionName"));
-        let tag_col = header.find("tag");
-        (use_session, use_tag) = (session_col.is_some(), tag_col.is_some());
-        let filter = COMPLETION_ROWS
-            .iter()
-            .find(|(t, _, _)| *t == table)
-            .and_then(|(_, column, value)| Some((header.find(column)?, *value)));
-        let mut counter = KeyCounter {
-            occurrences,
-            untagged: HashMap::new(),
-        };
-        let mut row = csv::StringRecord::new();
-        while reader
-            .read_record(&mut row)
-            .map_err(|e| Error::csv(&path, e))?
+    let header = Header::new(reader.headers().map_err(|e| Error::csv(&path, e))?);
+    let session_col = header
+        .find("session")
+        .or_else(|| header.find("sessionName"));
+    let tag_col = header.find("tag");
+    (data.use_session, data.use_tag) = (session_col.is_some(), tag_col.is_some());
+    let filter = COMPLETION_ROWS
+        .iter()
+        .find(|(t, _, _)| *t == table)
+        .and_then(|(_, column, value)| Some((header.find(column)?, *value)));
+    let mut counter = data.counter();
+    let mut row = csv::StringRecord::new();
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| Error::csv(&path, e))?
+    {
+        if let Some((col, value)) = filter
+            && row.get(col) != Some(value)
         {
-            if let Some((col, value)) = filter
-                && row.get(col) != Some(value)
-            {
-                continue;
-            }
-            let Some(participant) = header.participant(&row) else {
-                data_rows += 1;
-                unlinked_rows += 1;
-                continue;
-            };
-            let participant = symbols.get(participant);
-            if study.excluded.contains(&participant) {
-                continue;
-            }
-            data_rows += 1;
-            linked_rows += 1;
-            let text = |col: Option<usize>| {
-                col.and_then(|i| row.get(i))
-                    .filter(|v| *v != "null")
-                    .unwrap_or("")
-            };
-            let session = symbols.get(text(session_col));
-            let tag = symbols.get(text(tag_col));
-            participants.insert(participant);
-            data_keys.insert(counter.key(participant, session, tag));
+            continue;
         }
+        let Some(participant) = header.participant(&row) else {
+            data.data_rows += 1;
+            data.unlinked_rows += 1;
+            continue;
+        };
+        let participant = symbols.get(participant);
+        if study.excluded.contains(&participant) {
+            continue;
+        }
+        data.data_rows += 1;
+        data.linked_rows += 1;
+        let text = |col: Option<usize>| {
+            col.and_then(|i| row.get(i))
+                .filter(|v| *v != "null")
+                .unwrap_or("")
+        };
+        let session = symbols.get(text(session_col));
+        let tag = symbols.get(text(tag_col));
+        participants.insert(participant);
+        let rows = data
+            .keys
+            .entry(counter.key(participant, session, tag))
+            .or_default();
+        *rows = rows.saturating_add(1);
     }
-    let mut counter = KeyCounter {
-        occurrences,
-        untagged: HashMap::new(),
-    };
+    data.participants = participants.len();
+    Ok(data)
+}
+
+fn scale_row(
+    task: &str,
+    table: &str,
+    data: &TaskData,
+    study: &Study,
+    log_rows: &[usize],
+) -> ScaleRow {
+    let mut counter = data.counter();
     let mut log_keys = KeySet::default();
     for &i in log_rows {
-        let log = study.loaded.log[i];
-        let session = if use_session { log.session } else { 0 };
-        let tag = if use_tag { log.tag } else { 0 };
-        log_keys.insert(counter.key(log.participant, session, tag));
+        log_keys.insert(data.log_key(&mut counter, study.loaded.log[i]));
     }
-    let missing = log_keys.difference(&data_keys).count();
-    let unlogged = if data_found {
-        data_keys.difference(&log_keys).count()
-    } else {
-        0
-    };
-    Ok(ScaleRow {
+    let missing = log_keys
+        .iter()
+        .filter(|k| !data.keys.contains_key(k))
+        .count();
+    let unlogged = data.keys.keys().filter(|k| !log_keys.contains(k)).count();
+    ScaleRow {
         task: task.to_owned(),
         table: table.to_owned(),
-        data_found,
+        data_found: data.found,
         tasklog_rows: log_rows.len(),
         tasklog_completions: log_keys.len(),
-        data_rows,
-        data_completions: data_keys.len(),
-        participants: participants.len(),
-        duplicates: linked_rows - data_keys.len(),
-        unlinked_rows,
+        data_rows: data.data_rows,
+        data_completions: data.keys.len(),
+        participants: data.participants,
+        duplicates: data.linked_rows - data.keys.len(),
+        unlinked_rows: data.unlinked_rows,
         missing,
         missing_rate: (!log_keys.is_empty()).then(|| missing as f64 / log_keys.len() as f64),
         unlogged,
-    })
+    }
 }

@@ -3,10 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::scale::{KeyCounter, TaskData};
 use crate::schedule::Schedule;
 use crate::tables::{self, Interner, Loaded, ParticipantRow, TableMap};
 
@@ -24,14 +26,17 @@ pub struct ReportOptions {
     pub exclude_test_accounts: bool,
 }
 
-/// The state of one (participant, slot) cell of the schedule grid.
+/// The state of one (participant, slot) cell of the schedule grid, from TaskLog and the task's
+/// data table matched per participant, session and tag (as in the scale report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
-    /// Logged once.
+    /// Logged once, with one data row (or the task's table was not found, so the data is unknown).
     Done,
-    /// Logged more than once.
+    /// Logged more than once, or more than one data row for it.
     Duplicate,
+    /// Logged, but the task's table has no row for it: the worst state.
+    NoData,
     /// Expected by now and not logged.
     Missing,
     /// Not logged and not expected yet.
@@ -46,6 +51,8 @@ pub struct Study {
     pub(crate) options: ReportOptions,
     pub(crate) loaded: Loaded,
     pub(crate) excluded: HashSet<u32>,
+    /// The data tables of the schedule's tasks, read on first use (see `Study::task_data`).
+    pub(crate) task_data: OnceLock<Vec<Arc<TaskData>>>,
 }
 
 /// One participant's progress through the schedule.
@@ -55,20 +62,42 @@ pub(crate) struct Progress {
     pub(crate) row: Option<ParticipantRow>,
     /// TaskLog rows per slot.
     pub(crate) counts: Vec<u16>,
+    /// Data rows per slot: the most rows any of the slot's TaskLog keys has in the task's table.
+    pub(crate) data: Vec<u16>,
     /// Slots expected by now (those before the current position).
     pub(crate) expected: usize,
     /// TaskLog rows whose session and task are not in the schedule.
     pub(crate) unscheduled: usize,
 }
 
+/// Every participant's progress, and which slots could be checked against data.
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    /// Per slot: whether the task's table was found (else its data is unknown, never "no data").
+    pub(crate) checked: Vec<bool>,
+    pub(crate) rows: Vec<Progress>,
+}
+
 impl Progress {
-    pub(crate) fn cell(&self, slot: usize) -> CellState {
-        match self.counts[slot] {
-            0 if slot < self.expected => CellState::Missing,
-            0 => CellState::NotDue,
-            1 => CellState::Done,
+    pub(crate) fn cell(&self, slot: usize, checked: &[bool]) -> CellState {
+        let checked = checked[slot];
+        match (self.counts[slot], self.data[slot]) {
+            (0, _) if slot < self.expected => CellState::Missing,
+            (0, _) => CellState::NotDue,
+            (_, 0) if checked => CellState::NoData,
+            (1, rows) if !checked || rows == 1 => CellState::Done,
             _ => CellState::Duplicate,
         }
+    }
+
+    /// Data rows beyond the first for the logged slots whose table was found.
+    pub(crate) fn data_duplicates(&self, checked: &[bool]) -> usize {
+        self.data
+            .iter()
+            .zip(checked)
+            .filter(|(_, c)| **c)
+            .map(|(&d, _)| usize::from(d.saturating_sub(1)))
+            .sum()
     }
 }
 
@@ -101,6 +130,7 @@ impl Study {
             options,
             loaded,
             excluded,
+            task_data: OnceLock::new(),
         })
     }
 
@@ -119,10 +149,30 @@ impl Study {
     }
 
     /// Every participant (Participant table first, then ids seen only in TaskLog), excluded ones
-    /// left out, with their TaskLog rows matched to slots.
-    pub(crate) fn progress(&self) -> Vec<Progress> {
+    /// left out, with their TaskLog rows matched to slots and the slots matched to data rows.
+    pub(crate) fn progress(&self) -> Result<Grid> {
         let strings = &self.loaded.strings;
         let slot_count = self.schedule.slots.len();
+        // The data of each task, by task symbol, with the TaskLog key counter of the scale report
+        // (fed the task's rows in file order, so both reports give a row the same key).
+        let task_data = self.task_data()?;
+        let mut data_of: HashMap<u32, (&TaskData, KeyCounter)> = HashMap::new();
+        for (task, data) in self.schedule.task_names().into_iter().zip(task_data) {
+            if let Some(t) = strings.get(task) {
+                data_of.insert(t, (data.as_ref(), data.counter()));
+            }
+        }
+        let checked: Vec<bool> = self
+            .schedule
+            .slots
+            .iter()
+            .map(|slot| {
+                strings
+                    .get(&slot.task)
+                    .and_then(|t| data_of.get(&t))
+                    .is_some_and(|(d, _)| d.found)
+            })
+            .collect();
         let mut by_pair: HashMap<(u32, u32), &[usize]> = HashMap::new();
         for slot in &self.schedule.slots {
             if let (Some(s), Some(t)) = (strings.get(&slot.session), strings.get(&slot.task)) {
@@ -143,6 +193,7 @@ impl Study {
             rows.push(Some(row.clone()));
         }
         let mut counts: Vec<Vec<u16>> = vec![vec![0; slot_count]; order.len()];
+        let mut data: Vec<Vec<u16>> = vec![vec![0; slot_count]; order.len()];
         let mut unscheduled = vec![0usize; order.len()];
         for log in &self.loaded.log {
             if self.excluded.contains(&log.participant) {
@@ -152,8 +203,15 @@ impl Study {
                 order.push(log.participant);
                 rows.push(None);
                 counts.push(vec![0; slot_count]);
+                data.push(vec![0; slot_count]);
                 unscheduled.push(0);
                 order.len() - 1
+            });
+            // Every row of a task feeds its key counter, scheduled or not, as in the scale report.
+            let data_rows = data_of.get_mut(&log.task).map(|(task_data, counter)| {
+                let key = task_data.log_key(counter, *log);
+                let rows = task_data.keys.get(&key).copied().unwrap_or(0);
+                u16::try_from(rows).unwrap_or(u16::MAX)
             });
             let Some(slots) = by_pair.get(&(log.session, log.task)) else {
                 unscheduled[i] += 1;
@@ -174,13 +232,17 @@ impl Study {
                     .unwrap_or(slots[slots.len() - 1])
             };
             counts[slot] = counts[slot].saturating_add(1);
+            if let Some(rows) = data_rows {
+                data[i][slot] = data[i][slot].max(rows);
+            }
         }
-        order
+        let rows = order
             .into_iter()
             .zip(rows)
             .zip(counts)
+            .zip(data)
             .zip(unscheduled)
-            .map(|(((participant, row), counts), unscheduled)| {
+            .map(|((((participant, row), counts), data), unscheduled)| {
                 let position = row.as_ref().and_then(|r| {
                     self.schedule.position(
                         r.current_session.as_deref()?,
@@ -199,10 +261,12 @@ impl Study {
                     participant,
                     row,
                     counts,
+                    data,
                     expected,
                     unscheduled,
                 }
             })
-            .collect()
+            .collect();
+        Ok(Grid { checked, rows })
     }
 }

@@ -38,7 +38,12 @@ fn html_is_self_contained() {
     assert!(html.contains("<td>important</td><td>7</td>"));
     // Participant 3 misses preTest/Phq4 and 5 misses preTest/Credibility.
     assert_eq!(html.matches("<rect class=\"missing\"").count(), 2);
-    assert_eq!(html.matches("<rect class=\"duplicate\"").count(), 1);
+    // 2's Affect post and 99's Credibility were logged without a data row.
+    assert_eq!(html.matches("<rect class=\"no_data\"").count(), 2);
+    // 2's Phq4 (logged twice) and 3's JsPsychTrial (submitted twice).
+    assert_eq!(html.matches("<rect class=\"duplicate\"").count(), 2);
+    assert!(html.contains("no data (logged, no row in its table)"));
+    assert!(html.contains("99: 1 done, 1 due, 1 missing (1 logged without data)"));
 }
 
 /// The Debian `chromium` binary, if installed.

@@ -61,10 +61,18 @@ proptest! {
         for r in &client.rows {
             prop_assert_eq!(r.cells.len(), 5);
             prop_assert!(r.completed <= 5 && r.expected <= 5);
-            let missing = r.cells.iter().filter(|c| **c == CellState::Missing).count();
-            prop_assert_eq!(missing, r.missing.len());
-            prop_assert!(r.missing.len() <= r.expected);
+            let not_logged = r.cells.iter().filter(|c| **c == CellState::Missing).count();
+            let no_data = r.cells.iter().filter(|c| **c == CellState::NoData).count();
+            prop_assert_eq!(no_data, r.no_data);
+            prop_assert_eq!(not_logged + no_data, r.missing.len());
+            prop_assert!(not_logged <= r.expected);
+            prop_assert!(no_data <= r.completed);
         }
+        // A slot without data has at least one TaskLog completion the scale report finds
+        // missing; slots of one task and participant never share a completion.
+        let no_data: usize = client.rows.iter().map(|r| r.no_data).sum();
+        let missing: usize = scale.rows.iter().map(|r| r.missing).sum();
+        prop_assert!(no_data <= missing, "{no_data} slots without data, {missing} missing");
         let placed: usize = client.rows.iter().map(|r| r.completed + r.duplicates + r.unscheduled).sum();
         prop_assert_eq!(placed, log.len());
     }

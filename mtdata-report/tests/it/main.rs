@@ -4,6 +4,7 @@
 mod browser;
 mod client;
 mod invariants;
+mod no_data;
 mod r34;
 mod scale;
 mod status;

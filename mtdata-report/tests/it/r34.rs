@@ -1,6 +1,6 @@
 //! fixtures/report/r34_untagged: untagged repeats, lower-case task names, no Participant table.
 
-use mtdata_report::{ClientReport, ReportOptions, ScaleReport};
+use mtdata_report::{CellState, ClientReport, ReportOptions, ScaleReport};
 
 use crate::open;
 
@@ -39,11 +39,14 @@ fn untagged_repeats_and_duplicates_never_give_negative_rates() {
     assert_eq!(rates, [Some(1.0 / 3.0), Some(0.0), Some(0.25), Some(1.0)]);
 }
 
+/// participant, completed, expected, [TaskLog duplicates, data duplicates, no data], missing.
+type ClientSummary<'a> = (&'a str, usize, usize, [usize; 3], Vec<&'a str>);
+
 #[test]
 fn without_participant_table_the_last_logged_slot_sets_what_is_due() {
     let report = ClientReport::build(&open("r34_untagged", ReportOptions::default())).unwrap();
     assert!(!report.participant_table_found);
-    let rows: Vec<(&str, usize, usize, usize, Vec<&str>)> = report
+    let rows: Vec<ClientSummary> = report
         .rows
         .iter()
         .map(|r| {
@@ -51,7 +54,7 @@ fn without_participant_table_the_last_logged_slot_sets_what_is_due() {
                 r.participant.as_str(),
                 r.completed,
                 r.expected,
-                r.duplicates,
+                [r.duplicates, r.data_duplicates, r.no_data],
                 r.missing.iter().map(String::as_str).collect(),
             )
         })
@@ -59,10 +62,31 @@ fn without_participant_table_the_last_logged_slot_sets_what_is_due() {
     assert_eq!(
         rows,
         [
-            ("10", 6, 6, 0, vec![]),
-            ("11", 4, 5, 2, vec!["SESSION1/training"]),
-            ("12", 1, 1, 0, vec![]),
+            ("10", 6, 6, [0, 0, 0], vec![]),
+            (
+                "11",
+                4,
+                5,
+                [2, 3, 1],
+                vec!["SESSION1/training", "SESSION1/SUDS (post) (no data)"]
+            ),
+            ("12", 1, 1, [0, 0, 1], vec!["PRE/credibility (no data)"]),
         ]
+    );
+    use CellState::{Done, Duplicate, Missing, NoData, NotDue};
+    // `training` has no table: logged means done (data unknown), never "no data".
+    assert_eq!(report.unchecked_tasks, ["training"]);
+    assert_eq!(report.rows[0].cells, [Done; 6]);
+    // credibility and PRE/OA have extra data rows; SUDS: 3 untagged rows, one data row (the 1st).
+    assert_eq!(
+        report.rows[1].cells,
+        [Duplicate, Duplicate, Done, Missing, NoData, NotDue]
+    );
+    assert_eq!(report.rows[2].cells[0], NoData);
+    assert!(
+        report.to_string().ends_with(
+            "no data file for training: its logged slots count as done (data unknown)\n"
+        )
     );
     assert!(report.rows.iter().all(|r| !r.in_participant_table));
     assert_eq!(
