@@ -1,0 +1,69 @@
+//! Errors of key loading. Decrypting one field never errors: it yields a [`crate::FieldOutcome`].
+
+use std::path::PathBuf;
+
+/// What is wrong with a private key, wherever it came from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error(
+        "the private key is protected by a passphrase; write an unencrypted copy readable only by you \
+         (`openssl pkey -in KEY -out KEY.plain.pem && chmod 600 KEY.plain.pem`) and use that"
+    )]
+    Encrypted,
+    #[error("this is a public key; PRIVATE_FILE (or --key) must name the private key of the pair")]
+    PublicKey,
+    #[error("the key is not RSA ({algorithm}); MindTrails encrypted with RSA-2048")]
+    NotRsa { algorithm: String },
+    #[error(
+        "not an RSA private key in PKCS#1 or PKCS#8, PEM or DER ({detail}); expected a file starting \
+         with `-----BEGIN RSA PRIVATE KEY-----` or `-----BEGIN PRIVATE KEY-----`, or its DER form"
+    )]
+    Malformed { detail: String },
+    #[error("the RSA key is invalid ({detail})")]
+    Invalid { detail: String },
+    #[error("the {backend} backend rejected the key ({detail})")]
+    Backend {
+        backend: &'static str,
+        detail: String,
+    },
+    #[error("the {backend} backend is not built in; rebuild with `--features {feature}`")]
+    BackendUnavailable {
+        backend: &'static str,
+        feature: &'static str,
+    },
+}
+
+/// The error type of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read private key file {path}: {source}")]
+    ReadKey {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("private key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        #[source]
+        source: KeyError,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a ciphertext did not decrypt. Deliberately vague beyond the length: PKCS#1 v1.5 padding errors must not
+/// be told apart (Bleichenbacher), and nothing here carries plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    #[error("ciphertext is {len} bytes but the key takes {expected}")]
+    WrongLength { len: usize, expected: usize },
+    #[error("decryption failed: wrong key or corrupt ciphertext")]
+    Rejected,
+}
