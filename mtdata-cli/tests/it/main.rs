@@ -1,6 +1,7 @@
 //! End-to-end tests of the `mtdata` binary.
 
 mod config;
+mod decode;
 mod export;
 mod help;
 mod kill;

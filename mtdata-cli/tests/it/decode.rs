@@ -1,0 +1,75 @@
+//! `mtdata decode` through the binary on MTData-era fixture backups.
+
+use std::path::Path;
+
+use crate::support::{mtdata, render};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// A study folder holding the `raw_data/` of some fixture cases, and a config pointing at it.
+fn study_from_fixtures(dir: &Path, cases: &[&str]) -> std::path::PathBuf {
+    let fixtures = mtdata_fixtures::fixtures_dir().join("decode");
+    for case in cases {
+        copy_dir(&fixtures.join(case), &dir.join("study"));
+    }
+    let key = dir.join("private.pem");
+    std::fs::copy(mtdata_fixtures::keys::test_private_pkcs1_pem(), &key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let config = dir.join("server.config");
+    std::fs::write(
+        &config,
+        format!(
+            "old_study:\n  READY: False\n  SERVER: 'https://gone.example.org/api/'\n  PRIVATE_FILE: '{}'\n  PATH: '{}'\n",
+            key.display(),
+            dir.join("study").display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn decodes_old_backups_and_reports_failed_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = study_from_fixtures(
+        dir.path(),
+        &["encrypted_and_dates", "undecryptable", "prefix_tables"],
+    );
+    // A named server is decoded even when not READY (MTData's rule), with no network.
+    let out = mtdata()
+        .arg("--config")
+        .arg(&config)
+        .args(["decode", "old_study"])
+        .output()
+        .unwrap();
+    let text = render(&out).replace(&dir.path().display().to_string(), "[DIR]");
+    insta::assert_snapshot!(text);
+    assert_eq!(out.status.code(), Some(1), "a field failed to decrypt");
+    let first = std::fs::read(dir.path().join("study/active_data/OA.csv")).unwrap();
+    // Re-running gives the same bytes, never appended duplicates.
+    mtdata()
+        .arg("--config")
+        .arg(&config)
+        .args(["decode", "old_study"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("study/active_data/OA.csv")).unwrap(),
+        first
+    );
+}
