@@ -144,9 +144,10 @@ fn plan(args: &ScaleArgs, ctx: &Context) -> anyhow::Result<Vec<Job>> {
             );
         }
         let guess = input.canonicalize().ok().and_then(|p| {
+            // The innermost folder named exactly after a study.
             p.components()
-                .filter_map(|c| c.as_os_str().to_str().and_then(Study::parse))
-                .last()
+                .rev()
+                .find_map(|c| c.as_os_str().to_str().and_then(Study::parse))
         });
         let codebook = codebook_for(args, guess)?;
         let scale = codebook.scale(&args.scale)?.clone();

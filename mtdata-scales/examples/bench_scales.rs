@@ -1,0 +1,123 @@
+//! Benchmark: scoring plus long-to-wide of a 10^6-row OASIS table, against the pandas port of
+//! MTData's arithmetic (tests/mtdata_port/scales_port.py) on the same file, in one command:
+//!
+//! ```text
+//! cargo run -p mtdata-scales --release --example bench_scales [-- ROWS]
+//! ```
+//!
+//! Both sides are timed from a table already in memory to the wide table (reading the CSV is
+//! reported separately). The port runs only when python3 with pandas is available.
+#![allow(clippy::print_stdout)]
+
+use std::process::Command;
+use std::time::Instant;
+
+use mtdata_scales::{Codebook, ScoreOptions, Study, WideOptions, long_to_wide, read_table, score};
+
+const SESSIONS: [&str; 8] = [
+    "PRE", "SESSION1", "SESSION2", "SESSION3", "SESSION4", "SESSION5", "SESSION6", "POST",
+];
+
+/// Deterministic table: `rows / 8` participants × 8 sessions, about 3% PNA (555) answers.
+fn generate(rows: usize) -> String {
+    let mut out = String::with_capacity(rows * 64);
+    out.push_str("id,participant,session,date_iso,anxious_freq,anxious_sev,avoid,interfere,interfere_social\n");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..rows {
+        let p = i / SESSIONS.len();
+        let s = SESSIONS[i % SESSIONS.len()];
+        out.push_str(&format!(
+            "{i},{},{s},2020-01-{:02}T10:00:00Z",
+            1000 + p,
+            1 + i % SESSIONS.len()
+        ));
+        for _ in 0..5 {
+            let r = next();
+            if r % 33 == 0 {
+                out.push_str(",555");
+            } else {
+                out.push_str(&format!(",{}", r % 5));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rows: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("OA.csv");
+    std::fs::write(&path, generate(rows))?;
+
+    let codebook = Codebook::builtin(Study::R34);
+    let oa = codebook.scale("OA")?;
+    let start = Instant::now();
+    let df = read_table(&path)?;
+    let read_s = start.elapsed().as_secs_f64();
+
+    // Same arithmetic as MTData (mean x 5), but with PNA removed, and every column kept.
+    let options = ScoreOptions {
+        variant: Some("mtdata".into()),
+    };
+    let mut best = f64::INFINITY;
+    let mut shape = (0, 0);
+    let mut parts = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        let start = Instant::now();
+        let scored = score(&df, oa, &options)?;
+        let scored_at = start.elapsed().as_secs_f64();
+        let wide = long_to_wide(&scored.data, "OA", &WideOptions::default())?;
+        let total = start.elapsed().as_secs_f64();
+        best = best.min(total);
+        parts = (parts.0.min(scored_at), parts.1.min(total - scored_at));
+        shape = (wide.data.height(), wide.data.width());
+    }
+    println!("  score {:.3} s, long-to-wide {:.3} s", parts.0, parts.1);
+    println!(
+        "rows {rows}: mtdata read {read_s:.3} s; score + long-to-wide {best:.3} s (best of 3) -> {} x {}",
+        shape.0, shape.1
+    );
+
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mtdata_port/scales_port.py");
+    match Command::new("python3")
+        .arg(&script)
+        .args(["bench", "OA"])
+        .arg(&path)
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let mut numbers = text.split_whitespace().map(str::parse::<f64>);
+            let pandas = numbers.next().ok_or("no output from the port")??;
+            let pandas_e2e = numbers.next().ok_or("no end-to-end time from the port")??;
+            println!("pandas port of MTData score + pivot_table: {pandas:.3} s (best of 3)");
+            println!("ratio pandas / mtdata, in memory: {:.1}x", pandas / best);
+            println!(
+                "end to end (read CSV + score + reshape): mtdata {:.3} s, pandas {pandas_e2e:.3} s, ratio {:.1}x",
+                read_s + best,
+                pandas_e2e / (read_s + best)
+            );
+        }
+        Ok(o) => println!(
+            "pandas port not run: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("python3 failed")
+        ),
+        Err(e) => println!("pandas port not run: python3: {e}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Errors of mtdata-scales: each says what failed and where.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while reading codebooks, cleaning, scoring or reshaping.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A codebook file or built-in definition is inconsistent.
+    #[error("codebook {source_name}: {message}")]
+    Codebook {
+        source_name: String,
+        message: String,
+    },
+
+    /// The codebook has no definition for a scale (table).
+    #[error("study {study} has no codebook entry for scale {scale} (known: {known})")]
+    UnknownScale {
+        study: String,
+        scale: String,
+        known: String,
+    },
+
+    /// A scoring variant name that the scale does not define.
+    #[error("scale {scale} has no scoring variant {variant} (known: {known})")]
+    UnknownVariant {
+        scale: String,
+        variant: String,
+        known: String,
+    },
+
+    /// A column the operation needs is missing from the table.
+    #[error("table {table}: no column {column}; {hint}")]
+    MissingColumn {
+        table: String,
+        column: String,
+        hint: String,
+    },
+
+    /// Two or more rows share a wide-form key and no duplicate policy was chosen.
+    #[error(
+        "table {table}: {groups} (participant, session, tag) keys have more than one row; run `mtdata clean` first or choose a duplicate policy (first, last, mean-of-unique)"
+    )]
+    DuplicateKeys { table: String, groups: usize },
+
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {path}: {message}")]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+
+    /// polars reported an error (a malformed CSV or Parquet file, a type mismatch).
+    #[error("table {table}: {source}")]
+    Polars {
+        table: String,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+}
+
+impl Error {
+    pub(crate) fn polars(table: &str, source: polars::error::PolarsError) -> Self {
+        Error::Polars {
+            table: table.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn codebook(source_name: &str, message: impl Into<String>) -> Self {
+        Error::Codebook {
+            source_name: source_name.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Result of mtdata-scales operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
