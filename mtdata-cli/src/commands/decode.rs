@@ -31,6 +31,20 @@ pub struct DecodeArgs {
     /// Worker threads for decryption and CSV writing [default: all cores]
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
+
+    /// Also write `active_data/<Table>.parquet` next to each CSV (text columns, same content)
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+/// Output formats of `mtdata decode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// CSV only
+    #[default]
+    Csv,
+    /// CSV and Parquet
+    Parquet,
 }
 
 pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
@@ -105,7 +119,17 @@ fn decode_server(
     for outcome in &outcomes {
         match &outcome.result {
             Ok(summary) => {
-                writeln!(stdout, "{}", summary_line(&server.name, outcome, summary))?;
+                let mut line = summary_line(&server.name, outcome, summary);
+                if args.format == Format::Parquet {
+                    match to_parquet(&outcome.csv) {
+                        Ok(path) => line.push_str(&format!(" (+ {})", path.display())),
+                        Err(err) => {
+                            report(ctx, "problem", &format!("server {}: {err:#}", server.name));
+                            problems = true;
+                        }
+                    }
+                }
+                writeln!(stdout, "{line}")?;
                 for problem in summary.problems() {
                     report(
                         ctx,
@@ -122,6 +146,22 @@ fn decode_server(
         }
     }
     Ok(problems)
+}
+
+/// Write the decoded CSV again as Parquet, through polars (which lives in mtdata-scales).
+#[cfg(feature = "scales")]
+fn to_parquet(csv: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let frame = mtdata_scales::read_table(csv)?;
+    let out = csv.with_extension("parquet");
+    mtdata_scales::write_table(&frame, &out, mtdata_scales::OutputFormat::Parquet)?;
+    Ok(out)
+}
+
+#[cfg(not(feature = "scales"))]
+fn to_parquet(_csv: &std::path::Path) -> anyhow::Result<PathBuf> {
+    anyhow::bail!(
+        "this mtdata was built without Parquet support (cargo feature `scales`); use --format csv"
+    )
 }
 
 /// One line per table, e.g.

@@ -73,3 +73,35 @@ fn decodes_old_backups_and_reports_failed_fields() {
         first
     );
 }
+
+#[cfg(feature = "scales")]
+#[test]
+fn parquet_output_next_to_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = study_from_fixtures(dir.path(), &["lists_and_objects"]);
+    let out = mtdata()
+        .arg("--config")
+        .arg(&config)
+        .args(["decode", "old_study", ".", "--format", "parquet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", render(&out));
+    let active = dir.path().join("study/active_data");
+    let parquet: Vec<_> = std::fs::read_dir(&active)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert!(!parquet.is_empty(), "{}", render(&out));
+    for file in parquet {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{}",
+            file.display()
+        );
+        let frame = mtdata_scales::read_table(&file).unwrap();
+        let csv = mtdata_scales::read_table(&file.with_extension("csv")).unwrap();
+        assert_eq!(frame.shape(), csv.shape());
+    }
+}
