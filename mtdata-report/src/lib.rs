@@ -56,6 +56,8 @@
 mod client;
 mod codebook;
 mod error;
+#[cfg(feature = "polars")]
+mod frame;
 mod html;
 mod scale;
 mod schedule;
