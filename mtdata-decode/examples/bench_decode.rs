@@ -4,7 +4,8 @@
 //! cargo run --release -p mtdata-decode --features openssl --example bench_decode
 //! ```
 //! Options: `--rows N` (decode table size, default 1000000), `--seconds S` (per RSA measurement, default 3),
-//! `--rounds R` (interleaved RSA rounds, best kept, default 3).
+//! `--rounds R` (interleaved RSA rounds, best kept, default 3), `--decode-only` (skip the RSA and Python
+//! measurements, e.g. to profile the decode).
 //! Prints a Markdown section for docs/benchmarks.md.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -33,6 +34,15 @@ fn main() {
     let keys = root.join("fixtures/keys");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
+    if args.iter().any(|a| a == "--decode-only") {
+        let (mb, secs, cpu) = decode_rate(rows);
+        println!(
+            "decode {rows} rows ({mb:.0} MB JSON): {secs:.2} s wall = {:.0} MB/s, {cpu:.2} CPU-s; load average {}",
+            mb / secs,
+            load_average()
+        );
+        return;
+    }
     eprintln!("making ciphertexts ...");
     let ciphertexts = make_ciphertexts(&keys.join("test_public.der"), 4000);
 

@@ -1,5 +1,6 @@
 //! Decoding the tables of one study folder and writing `active_data/<Table>.csv` atomically.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use mtdata_core::fsutil::{AtomicFile, ensure_dir, write_atomic};
@@ -10,7 +11,7 @@ use mtdata_crypto::PrivateKey;
 use crate::discover::list_raw_files;
 use crate::error::{Error, Result};
 use crate::summary::TableSummary;
-use crate::table::{DecodeOptions, decode_table};
+use crate::table::{DecodeOptions, decode_table_into};
 
 /// The result of one table of a study.
 #[derive(Debug)]
@@ -79,20 +80,21 @@ fn decode_and_write(
         table: table.to_owned(),
         source,
     };
-    let decoded = decode_table(table, files, key, options);
     ensure_dir(&layout.active_data()).map_err(core_error)?;
     let mut file = AtomicFile::create(csv).map_err(core_error)?;
-    decoded
-        .write_csv(&mut file)
-        .map_err(|source| Error::Write {
-            table: table.to_owned(),
-            path: csv.to_owned(),
-            source,
-        })?;
+    // The CSV is written while it is rendered.
+    let (_, summary, written) = decode_table_into(table, files, key, options, &mut |chunk| {
+        file.write_all(&chunk).map(|()| chunk)
+    });
+    written.map_err(|source| Error::Write {
+        table: table.to_owned(),
+        path: csv.to_owned(),
+        source,
+    })?;
     file.commit().map_err(core_error)?;
-    let mut json = serde_json::to_vec_pretty(&decoded.summary).unwrap_or_default();
+    let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
     json.push(b'\n');
     write_atomic(summary_path(layout, table), &json).map_err(core_error)?;
-    tracing::info!(table, rows = decoded.summary.rows, csv = %csv.display(), "decoded");
-    Ok(decoded.summary)
+    tracing::info!(table, rows = summary.rows, csv = %csv.display(), "decoded");
+    Ok(summary)
 }
