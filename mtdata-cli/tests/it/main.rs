@@ -5,4 +5,6 @@ mod decode;
 mod export;
 mod help;
 mod kill;
+#[cfg(feature = "scales")]
+mod scales;
 mod support;

@@ -1,0 +1,55 @@
+//! The scale verbs through the binary on a hand-made fixture (MTData's `<Scale> <csv>` form).
+
+use crate::support::{mtdata, render};
+
+#[test]
+fn prepare_cleans_scores_and_reshapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study/active_data");
+    std::fs::create_dir_all(&study).unwrap();
+    let csv = study.join("OA.csv");
+    std::fs::copy(
+        mtdata_fixtures::fixtures_dir().join("scales/OA/clean.last.csv"),
+        &csv,
+    )
+    .unwrap();
+    let out = mtdata()
+        .args(["prepare", "OA"])
+        .arg(&csv)
+        .args(["--study", "calm-thinking"])
+        .output()
+        .unwrap();
+    let text = render(&out).replace(&dir.path().display().to_string(), "[DIR]");
+    let normalized = regex_free_stamp(&text);
+    insta::assert_snapshot!(normalized);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{text}");
+    let processed = dir.path().join("study/processed_data");
+    for sub in ["cleaned_dup_data", "scored_data", "wideform_data"] {
+        let files = std::fs::read_dir(processed.join(sub)).unwrap().count();
+        assert!(files >= 1, "{sub} is empty: {text}");
+    }
+}
+
+/// Replace `_YYYYMMDDTHHMMSSZ` stamps in file names.
+fn regex_free_stamp(text: &str) -> String {
+    let mut out = String::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &text[i..];
+        let is_stamp = rest.len() >= 16
+            && rest.as_bytes()[..8].iter().all(u8::is_ascii_digit)
+            && rest.as_bytes()[8] == b'T'
+            && rest.as_bytes()[9..15].iter().all(u8::is_ascii_digit)
+            && rest.as_bytes()[15] == b'Z';
+        if is_stamp {
+            out.push_str("[STAMP]");
+            i += 16;
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
