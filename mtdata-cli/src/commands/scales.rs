@@ -206,6 +206,33 @@ fn study_folder_of(input: &Path) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
+/// Sessions in the order of the study's own schedule (`active_data/study.json`, saved by export),
+/// then the built-in order for sessions the schedule does not name (such as `ELIGIBLE`).
+fn schedule_session_order(study_folder: &Path) -> Option<Vec<String>> {
+    let layout = mtdata_core::layout::StudyLayout::new(study_folder);
+    let bytes = std::fs::read(layout.schedule()).ok()?;
+    let studies: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let mut order: Vec<String> = Vec::new();
+    for study in studies.as_array()? {
+        for session in study["sessions"].as_array().into_iter().flatten() {
+            if let Some(name) = session["name"].as_str()
+                && !order.iter().any(|o| o.eq_ignore_ascii_case(name))
+            {
+                order.push(name.to_owned());
+            }
+        }
+    }
+    if order.is_empty() {
+        return None;
+    }
+    for name in mtdata_scales::SCHEDULE_ORDER {
+        if !order.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            order.push((*name).to_owned());
+        }
+    }
+    Some(order)
+}
+
 fn policy(d: Option<Duplicates>) -> Option<DuplicatePolicy> {
     d.map(|d| match d {
         Duplicates::First => DuplicatePolicy::First,
@@ -237,7 +264,7 @@ fn run_one(verb: Verb, args: &ScaleArgs, job: &Job, stamp: &str) -> anyhow::Resu
     };
     let wide_options = WideOptions {
         participant_column: args.participant_column.clone(),
-        session_order: None,
+        session_order: schedule_session_order(&study_folder_of(&job.input)),
     };
     let mut line = format!("{:<22} rows {:>7}", job.scale.name, df.height());
     let mut problems = false;

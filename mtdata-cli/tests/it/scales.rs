@@ -53,3 +53,50 @@ fn regex_free_stamp(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn wide_columns_follow_the_study_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("study/active_data");
+    std::fs::create_dir_all(&active).unwrap();
+    // A schedule whose sessions are not in the built-in order.
+    std::fs::write(
+        active.join("study.json"),
+        r#"[{"name":"Lab","sessions":[{"name":"zeta","tasks":[]},{"name":"alpha","tasks":[]}]}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        active.join("Phq4.csv"),
+        "id,participant,session,nervous,worry,pleasure,depressed\n\
+         1,7,alpha,1,1,1,1\n\
+         2,7,zeta,2,2,2,2\n",
+    )
+    .unwrap();
+    let out = mtdata()
+        .args(["long-to-wide", "Phq4"])
+        .arg(active.join("Phq4.csv"))
+        .args(["--study", "templeton"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        render(&out)
+    );
+    let wide_dir = dir.path().join("study/processed_data/wideform_data");
+    let file = std::fs::read_dir(&wide_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let header = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let zeta = header.find("_zeta").expect(&header);
+    let alpha = header.find("_alpha").expect(&header);
+    assert!(zeta < alpha, "schedule order, not alphabetical: {header}");
+}
