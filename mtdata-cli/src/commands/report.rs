@@ -111,38 +111,46 @@ fn run_one(
     let now = chrono::Utc::now();
     let text_options = render::text_options(ctx);
     let reports = layout.reports();
+    // Print the asked-for report and save its CSV; the HTML page needs both reports.
+    let emit = |print_json: &dyn Fn() -> anyhow::Result<()>,
+                text: &dyn Fn() -> String,
+                csv: &dyn Fn(&mut Vec<u8>) -> mtdata_report::Result<()>,
+                file_kind: &str|
+     -> anyhow::Result<()> {
+        if opts.json {
+            print_json()?;
+        } else {
+            render::print_stdout(&text())?;
+        }
+        if !opts.no_csv {
+            let mut bytes = Vec::new();
+            csv(&mut bytes)?;
+            let name = report_file_name(&target.name, file_kind, now, "csv");
+            let path = render::write_report(&reports, &name, &bytes)?;
+            render::note(ctx, &format!("wrote {}", path.display()));
+        }
+        Ok(())
+    };
     let (scale, client) = match kind {
         "scale" => {
             let report = ScaleReport::build(&study)?;
-            if opts.json {
-                render::print_json(&report)?;
-            } else {
-                render::print_stdout(&report.to_text(text_options))?;
-            }
-            if !opts.no_csv {
-                let mut csv = Vec::new();
-                report.write_csv(&mut csv)?;
-                let name = report_file_name(&target.name, "scale_report", now, "csv");
-                let path = render::write_report(&reports, &name, &csv)?;
-                render::note(ctx, &format!("wrote {}", path.display()));
-            }
+            emit(
+                &|| render::print_json(&report),
+                &|| report.to_text(text_options),
+                &|out| report.write_csv(out),
+                "scale_report",
+            )?;
             let client = opts.html.then(|| ClientReport::build(&study)).transpose()?;
             (Some(report), client)
         }
         _ => {
             let report = ClientReport::build(&study)?;
-            if opts.json {
-                render::print_json(&report)?;
-            } else {
-                render::print_stdout(&report.to_text(text_options))?;
-            }
-            if !opts.no_csv {
-                let mut csv = Vec::new();
-                report.write_csv(&mut csv)?;
-                let name = report_file_name(&target.name, "client_report", now, "csv");
-                let path = render::write_report(&reports, &name, &csv)?;
-                render::note(ctx, &format!("wrote {}", path.display()));
-            }
+            emit(
+                &|| render::print_json(&report),
+                &|| report.to_text(text_options),
+                &|out| report.write_csv(out),
+                "client_report",
+            )?;
             let scale = opts.html.then(|| ScaleReport::build(&study)).transpose()?;
             (scale, Some(report))
         }
