@@ -84,6 +84,15 @@ pub fn run_words(words: &[&str], ctx: &Context) -> CommandResult {
     dispatch(&cli.command, &inner)
 }
 
+/// Read the config file, with secrets from the environment, and log its warnings (unknown keys).
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<mtdata_core::config::Config> {
+    let config = mtdata_core::config::Config::load(path, |name| std::env::var(name).ok())?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
+}
+
 /// Print an error on one line: `error: what: cause: cause`.
 #[allow(clippy::print_stderr)]
 pub fn print_error(err: &anyhow::Error) {

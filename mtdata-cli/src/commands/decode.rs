@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use mtdata_core::config::{Config, ServerConfig};
+use mtdata_core::config::ServerConfig;
 use mtdata_crypto::{PrivateKey, check_key_file_permissions};
 use mtdata_decode::{DecodeOptions, TableOutcome, TableSummary, decode_study};
 
@@ -48,10 +48,7 @@ pub enum Format {
 }
 
 pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
-    let config = Config::load(&ctx.global.config, |name| std::env::var(name).ok())?;
-    for warning in &config.warnings {
-        tracing::warn!("{warning}");
-    }
+    let config = crate::app::load_config(&ctx.global.config)?;
     let servers = config.select(&args.server, false)?;
     let options = DecodeOptions {
         table: (args.scale != ".").then(|| args.scale.clone()),

@@ -85,7 +85,7 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         problems |= crate::app::run_words(&all, ctx)? != Outcome::Success;
     }
 
-    let config = crate::commands::export::load_config(&setup.config)?;
+    let config = crate::app::load_config(&setup.config)?;
     let server = config.select("demo", true)?[0].clone();
     let layout = server.layout();
     let left: usize = sim

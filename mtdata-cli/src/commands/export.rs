@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use clap::Args;
-use mtdata_core::config::{Config, ServerConfig};
+use mtdata_core::config::ServerConfig;
 use mtdata_export::{
     ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
 };
@@ -57,7 +57,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
-    let config = load_config(&ctx.global.config)?;
+    let config = crate::app::load_config(&ctx.global.config)?;
     let servers = config.select(&args.server, true)?;
     let options = ExportOptions {
         scale: Scale::parse(&args.scale),
@@ -82,15 +82,6 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
         return Ok(Outcome::Error);
     }
     Ok(Outcome::problems_if(problems))
-}
-
-/// Read the config, with secrets from the environment, and show its warnings.
-pub fn load_config(path: &Path) -> anyhow::Result<Config> {
-    let config = Config::load(path, |name| std::env::var(name).ok())?;
-    for warning in &config.warnings {
-        tracing::warn!("{warning}");
-    }
-    Ok(config)
 }
 
 /// Export one server, print its summary to stdout and append it to the study's log.

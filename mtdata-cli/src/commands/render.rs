@@ -84,10 +84,7 @@ pub fn study_targets(
             root: dir.to_owned(),
         }]);
     }
-    let config = mtdata_core::config::Config::load(&ctx.global.config, |k| std::env::var(k).ok())?;
-    for warning in &config.warnings {
-        tracing::warn!("{warning}");
-    }
+    let config = crate::app::load_config(&ctx.global.config)?;
     Ok(config
         .select(server, false)?
         .into_iter()

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use mtdata_core::config::Config;
 use mtdata_scales::{
     CleanOptions, Codebook, DuplicatePolicy, OutputFormat, PrepareOptions, ScaleDef, ScoreOptions,
     Study, WideOptions, clean, long_to_wide, prepare, read_table, score, write_table,
@@ -161,7 +160,7 @@ fn plan(args: &ScaleArgs, ctx: &Context) -> anyhow::Result<Vec<Job>> {
             processed,
         }]);
     }
-    let config = Config::load(&ctx.global.config, |k| std::env::var(k).ok())?;
+    let config = crate::app::load_config(&ctx.global.config)?;
     let mut jobs = Vec::new();
     for server in config.select(&args.target, false)? {
         let codebook = codebook_for(args, Study::guess_from_server_name(&server.name))
