@@ -1,5 +1,6 @@
 //! Vocabulary shared by every mtdata crate: the MTData-compatible configuration, the study folder
-//! layout, raw backup file names, table-name validation and crash-safe file writes.
+//! layout, raw backup file names, table-name validation, crash-safe file writes and the
+//! questionnaire catalogue ([`catalog`]: items, valid values and PNA codes per study).
 //!
 //! This crate is a leaf: it depends on no other mtdata crate, opens no sockets and reads no
 //! environment variables (the CLI passes them in).
@@ -27,6 +28,7 @@
 //! assert!(!format!("{:?}", servers[0]).contains("not-a-real-password"));
 //! ```
 
+pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod fsutil;

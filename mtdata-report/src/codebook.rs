@@ -1,9 +1,10 @@
-//! A small codebook of valid ranges and "prefer not to answer" codes (reference §4), kept as a
-//! plain data table so a fuller codebook (mtdata-scales) can replace it.
+//! Valid ranges and "prefer not to answer" codes per (table, column): built in from the
+//! questionnaire catalogue of mtdata-core (reference §4), extended from a user's CSV.
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use mtdata_core::catalog::{self, Study};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -35,6 +36,17 @@ impl ItemRange {
         }
     }
 
+    /// Also accept `min..=max` and the codes `pna` (another study's definition of the item).
+    fn widen(&mut self, min: f64, max: f64, pna: &[f64]) {
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+        for code in pna {
+            if !self.pna.contains(code) {
+                self.pna.push(*code);
+            }
+        }
+    }
+
     /// `0–4 (PNA 555)`.
     pub fn describe(&self) -> String {
         let pna: Vec<String> = self.pna.iter().map(|p| p.to_string()).collect();
@@ -46,368 +58,14 @@ impl ItemRange {
     }
 }
 
-/// One line of the built-in codebook: (table, items, min, max, PNA codes).
-type Entry = (
-    &'static str,
-    &'static [&'static str],
-    f64,
-    f64,
-    &'static [f64],
-);
+/// Catalogue tables the report does not flag yet. R34 MentalHealthHxTx: its 1–7 range is
+/// MTData's, and R34 may store 0 for "not selected" as Templeton did. AxImagery: the reference
+/// found no template, so its range is a guess.
+pub const UNFLAGGED_TABLES: &[&str] = &["MentalHealthHxTx", "AxImagery"];
 
-const DAYS: &[&str] = &[
-    "monday_count",
-    "tuesday_count",
-    "wednesday_count",
-    "thursday_count",
-    "friday_count",
-    "saturday_count",
-    "sunday_count",
-];
-
-const RR_ITEMS: &[&str] = &[
-    "blood_test_NS",
-    "blood_test_NF",
-    "blood_test_PS",
-    "blood_test_PF",
-    "elevator_NS",
-    "elevator_NF",
-    "elevator_PS",
-    "elevator_PF",
-    "job_NS",
-    "job_NF",
-    "job_PS",
-    "job_PF",
-    "lunch_NS",
-    "lunch_NF",
-    "lunch_PS",
-    "lunch_PF",
-    "meeting_friend_NS",
-    "meeting_friend_NF",
-    "meeting_friend_PS",
-    "meeting_friend_PF",
-    "noise_NS",
-    "noise_NF",
-    "noise_PS",
-    "noise_PF",
-    "scrape_NS",
-    "scrape_NF",
-    "scrape_PS",
-    "scrape_PF",
-    "shopping_NS",
-    "shopping_NF",
-    "shopping_PS",
-    "shopping_PF",
-    "wedding_NS",
-    "wedding_NF",
-    "wedding_PS",
-    "wedding_PF",
-];
-
-const BBSIQ_ITEMS: &[&str] = &[
-    "breath_suffocate",
-    "vision_illness",
-    "lightheaded_faint",
-    "chest_heart",
-    "heart_wrong",
-    "confused_outofmind",
-    "dizzy_ill",
-    "visitors_bored",
-    "shop_irritating",
-    "smoke_house",
-    "friend_incompetent",
-    "jolt_burglar",
-    "party_boring",
-    "urgent_died",
-    "breath_flu",
-    "breath_physically",
-    "vision_glasses",
-    "vision_strained",
-    "lightheaded_eat",
-    "lightheaded_sleep",
-    "chest_indigestion",
-    "chest_sore",
-    "heart_active",
-    "heart_excited",
-    "confused_cold",
-    "confused_work",
-    "dizzy_ate",
-    "dizzy_overtired",
-    "visitors_engagement",
-    "visitors_outstay",
-    "shop_bored",
-    "shop_concentrating",
-    "smoke_cig",
-    "smoke_food",
-    "friend_helpful",
-    "friend_moreoften",
-    "jolt_dream",
-    "jolt_wind",
-    "party_hear",
-    "party_preoccupied",
-    "urgent_bill",
-    "urgent_junk",
-];
-
-const PROVIDERS: &[&str] = &[
-    "psychiatrist",
-    "psychologist",
-    "school_counselor",
-    "lmhc",
-    "general_practitioner",
-    "teacher",
-    "family",
-    "friend",
-    "religious_leader",
-    "coach",
-    "book",
-    "medicine",
-    "online",
-    "app",
-    "support_group",
-    "other",
-    "psychiatrist_past",
-    "psychologist_past",
-    "school_counselor_past",
-    "lmhc_past",
-    "general_practitioner_past",
-    "teacher_past",
-    "family_past",
-    "friend_past",
-    "religious_leader_past",
-    "coach_past",
-    "book_past",
-    "medicine_past",
-    "online_past",
-    "app_past",
-    "support_group_past",
-    "other_past",
-];
-
-/// The built-in ranges. Where studies disagree the union is used (RR 0–3 in R34 and 1–4 in R01
-/// gives 0–4; Credibility R34 stores 0–3 and 5) so no legitimate value is flagged.
-pub const BUILT_IN: &[Entry] = &[
-    (
-        "OA",
-        &[
-            "anxious_freq",
-            "anxious_sev",
-            "avoid",
-            "interfere",
-            "interfere_social",
-        ],
-        0.0,
-        4.0,
-        &[555.0, -1.0],
-    ),
-    (
-        "DASS21_AS",
-        &[
-            "breathing",
-            "dryness",
-            "heart",
-            "panic",
-            "scared",
-            "trembling",
-            "worry",
-        ],
-        0.0,
-        3.0,
-        &[-1.0, 555.0],
-    ),
-    (
-        "DASS21AS",
-        &[
-            "breathing",
-            "dryness",
-            "heart",
-            "panic",
-            "scared",
-            "trembling",
-            "worry",
-        ],
-        0.0,
-        3.0,
-        &[-1.0, 555.0],
-    ),
-    (
-        "DASS21_DS",
-        &[
-            "blue",
-            "difficult",
-            "hopeless",
-            "meaningless",
-            "noenthusiastic",
-            "nopositive",
-            "noworth",
-        ],
-        0.0,
-        3.0,
-        &[-1.0],
-    ),
-    ("RR", RR_ITEMS, 0.0, 4.0, &[-1.0, 555.0]),
-    ("BBSIQ", BBSIQ_ITEMS, 0.0, 4.0, &[555.0]),
-    (
-        "QOL",
-        &[
-            "material",
-            "health",
-            "relationships",
-            "children",
-            "spouse",
-            "friend",
-            "helping",
-            "participating",
-            "learning",
-            "understanding",
-            "work",
-            "expression",
-            "socializing",
-            "reading",
-            "recreation",
-            "independence",
-        ],
-        1.0,
-        5.0,
-        &[555.0],
-    ),
-    (
-        "Credibility",
-        &[
-            "logical",
-            "important",
-            "recommendable",
-            "confident_online",
-            "confident_design",
-        ],
-        0.0,
-        5.0,
-        &[555.0],
-    ),
-    ("CC", &["related", "compare"], 1.0, 5.0, &[555.0]),
-    (
-        "Affect",
-        &["posFeelings", "negFeelings", "pos_feelings"],
-        0.0,
-        20.0,
-        &[555.0],
-    ),
-    ("Relatability", &["relate", "behaving"], 1.0, 5.0, &[555.0]),
-    (
-        "WhatIBelieve",
-        &[
-            "difficultTasks",
-            "performEffectively",
-            "compared",
-            "learn",
-            "particularThinking",
-            "alwaysChangeThinking",
-            "wrongWill",
-            "hardlyEver",
-        ],
-        0.0,
-        4.0,
-        &[555.0],
-    ),
-    (
-        "Wellness",
-        &[
-            "accomplish_tasks",
-            "always_change_thinking",
-            "do_most",
-            "hardly_ever",
-            "learn",
-            "particular_thinking",
-            "perform_multitask",
-            "satisfaction",
-            "wrong_will",
-        ],
-        0.0,
-        4.0,
-        &[555.0],
-    ),
-    (
-        "Phq4",
-        &["nervous", "worry", "pleasure", "depressed"],
-        0.0,
-        3.0,
-        &[],
-    ),
-    (
-        "ExpectancyBias",
-        &[
-            "shortRest",
-            "settleIn",
-            "consideredAdvancement",
-            "financiallySecure",
-            "verySick",
-            "offend",
-            "stuck",
-            "ruining",
-            "reruns",
-            "bagel",
-            "lunch",
-            "thermostat",
-        ],
-        1.0,
-        7.0,
-        &[555.0, -1.0],
-    ),
-    ("MentalHealthHistory", PROVIDERS, 0.0, 7.0, &[555.0]),
-    ("SUDS", &["anxiety"], 0.0, 100.0, &[]),
-    ("ImpactAnxiousImagery", &["anxiety"], 0.0, 100.0, &[]),
-    (
-        "ImpactAnxiousImagery",
-        &["vivid", "badly", "manageable"],
-        1.0,
-        5.0,
-        &[-1.0],
-    ),
-    ("Impact", &["anxiety"], 0.0, 100.0, &[]),
-    (
-        "Impact",
-        &["vivid", "badly", "manageable"],
-        1.0,
-        5.0,
-        &[-1.0],
-    ),
-    (
-        "AnxietyTriggers",
-        &[
-            "social",
-            "sensations",
-            "worry",
-            "anxiousFear",
-            "particularObject",
-            "thoughts",
-            "priorTrauma",
-        ],
-        1.0,
-        5.0,
-        &[555.0],
-    ),
-    (
-        "AnxietyTriggers",
-        &["coronavirus"],
-        1.0,
-        5.0,
-        &[555.0, 999.0],
-    ),
-    ("DD", DAYS, 0.0, 100.0, &[555.0]),
-    ("DD", &["average_amount"], 0.0, 25.0, &[555.0]),
-    ("DD", &["average_freq"], 0.0, 11.0, &[555.0]),
-    ("DD_FU", DAYS, 0.0, 100.0, &[555.0]),
-    ("DD_FU", &["average_amount"], 0.0, 25.0, &[555.0]),
-    ("DD_FU", &["average_freq"], 0.0, 11.0, &[555.0]),
-    ("Comorbid", &["pleasure", "depressed"], 1.0, 4.0, &[555.0]),
-    (
-        "Comorbid",
-        &["howOften", "numberOfDrinks", "sixOrMore"],
-        0.0,
-        4.0,
-        &[555.0],
-    ),
-];
+/// PNA codes the report accepts beyond the catalogue: the R01 template of CC adds 555
+/// (reference §4.1), but no built-in Calm Thinking codebook has CC.
+const EXTRA_PNA: &[(&str, f64)] = &[("CC", 555.0)];
 
 /// Valid ranges per (table, column). Column names match case-insensitively (MySQL dumps use
 /// lower case, e.g. RR `_ns`).
@@ -417,27 +75,60 @@ pub struct Codebook {
 }
 
 impl Default for Codebook {
-    /// The built-in table [`BUILT_IN`].
+    /// The built-in ranges, [`Codebook::built_in`].
     fn default() -> Self {
-        let mut book = Codebook::empty();
-        for (table, items, min, max, pna) in BUILT_IN {
-            for item in *items {
-                book.insert(
-                    table,
-                    item,
-                    ItemRange {
-                        min: *min,
-                        max: *max,
-                        pna: pna.to_vec(),
-                    },
-                );
-            }
-        }
-        book
+        Codebook::built_in()
     }
 }
 
 impl Codebook {
+    /// The ranges of the questionnaire catalogue (`mtdata_core::catalog`, reference §4) for the
+    /// numeric items of every study, under the table's names and aliases (except
+    /// [`UNFLAGGED_TABLES`]). The report does not know the study, so where studies disagree an
+    /// item takes the union: the widest range and every PNA code (RR is 0–3 in R34 and 1–4 in
+    /// R01, so 0–4), and no legitimate value is flagged. Ranges are of stored values, before any
+    /// recode (R34 Credibility stores 0–3 and 5).
+    pub fn built_in() -> Self {
+        let mut merged: HashMap<(&str, String), ItemRange> = HashMap::new();
+        let mut aliases: Vec<(&str, &str)> = Vec::new();
+        for study in Study::ALL {
+            for scale in catalog::scales(study) {
+                if UNFLAGGED_TABLES.contains(&scale.table) {
+                    continue;
+                }
+                aliases.extend(scale.aliases.iter().map(|alias| (scale.table, *alias)));
+                for group in scale.groups {
+                    let Some((min, max)) = scale.stored_bounds(group) else {
+                        continue;
+                    };
+                    let pna = scale.pna_of(group);
+                    for item in group.items {
+                        let key = (scale.table, item.to_ascii_lowercase());
+                        merged
+                            .entry(key)
+                            .and_modify(|range| range.widen(min, max, &pna))
+                            .or_insert_with(|| ItemRange {
+                                min,
+                                max,
+                                pna: pna.clone(),
+                            });
+                    }
+                }
+            }
+        }
+        let mut book = Codebook::empty();
+        for ((table, item), mut range) in merged {
+            for (_, code) in EXTRA_PNA.iter().filter(|(of, _)| *of == table) {
+                range.widen(range.min, range.max, &[*code]);
+            }
+            for (_, alias) in aliases.iter().filter(|(of, _)| *of == table) {
+                book.insert(alias, &item, range.clone());
+            }
+            book.insert(table, &item, range);
+        }
+        book
+    }
+
     /// A codebook with no entries (every column unchecked).
     pub fn empty() -> Self {
         Codebook {
@@ -522,11 +213,47 @@ mod tests {
             book.range("RR", "blood_test_ns").unwrap().check("-1"),
             Check::Pna
         );
-        assert_eq!(
-            book.range("DASS21_AS", "worry").unwrap().check("-2"),
-            Check::OutOfRange
-        );
+        // R34 has one -2 in DASS21_AS, which its cleaning recodes to -1 (reference §4.1).
+        let worry = book.range("DASS21_AS", "worry").unwrap();
+        assert_eq!(worry.check("-2"), Check::Pna);
+        assert_eq!(worry.check("-3"), Check::OutOfRange);
         assert!(book.range("OA", "id").is_none());
+    }
+
+    #[test]
+    fn built_in_takes_the_union_over_studies() {
+        let book = Codebook::default();
+        let range = |table: &str, column: &str| {
+            let r = book.range(table, column).unwrap();
+            (r.min, r.max, r.pna.clone())
+        };
+        // RR: R34 0-3 with -1, R01 1-4 with 555.
+        assert_eq!(range("RR", "wedding_PF"), (0.0, 4.0, vec![-1.0, 555.0]));
+        // Credibility: R34 stores 0-3 and 5 without PNA; Templeton and R01 0-4 with 555.
+        assert_eq!(range("Credibility", "important"), (0.0, 5.0, vec![555.0]));
+        assert_eq!(range("Credibility", "logical"), (0.0, 5.0, vec![]));
+        assert_eq!(
+            range("Credibility", "confident_design"),
+            (0.0, 4.0, vec![555.0])
+        );
+        // A code of one item only stays with that item.
+        assert_eq!(range("AnxietyTriggers", "social"), (1.0, 5.0, vec![555.0]));
+        assert_eq!(
+            range("AnxietyTriggers", "coronavirus"),
+            (1.0, 5.0, vec![555.0, 999.0])
+        );
+        assert_eq!(range("CC", "compare"), (1.0, 5.0, vec![555.0]));
+        assert_eq!(range("DASS21AS", "worry"), range("DASS21_AS", "worry"));
+        assert_eq!(
+            range("Impact", "vivid"),
+            range("ImpactAnxiousImagery", "vivid")
+        );
+        assert_eq!(book.range("Phq4", "nervous").unwrap().describe(), "0–3");
+        assert!(book.range("AnxietyTriggers", "howLong").is_none());
+        assert!(!book.knows("Demographics"));
+        for table in UNFLAGGED_TABLES {
+            assert!(!book.knows(table), "{table}");
+        }
     }
 
     #[test]

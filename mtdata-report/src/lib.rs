@@ -67,7 +67,7 @@ mod tables;
 mod text;
 
 pub use client::{ClientReport, ClientRow, NO_DATA_SUFFIX};
-pub use codebook::{BUILT_IN as BUILT_IN_CODEBOOK, Check, Codebook, ItemRange};
+pub use codebook::{Check, Codebook, ItemRange, UNFLAGGED_TABLES};
 pub use error::{Error, Result};
 pub use html::HtmlReport;
 pub use scale::{COMPLETION_ROWS, ScaleReport, ScaleRow};

@@ -1,67 +1,11 @@
 //! Codebooks: what each questionnaire's items are, which values are valid, which codes mean
 //! "prefer not to answer", how stored values are recoded, and the named scoring variants.
 
-use std::fmt;
-
 use crate::error::{Error, Result};
 
-/// The studies with a built-in codebook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Study {
-    /// Managing Anxiety (R34, 2015–2019, "PIServer").
-    R34,
-    /// Templeton / FutureThinking.
-    Templeton,
-    /// Calm Thinking (R01) and TET, which share the R01 forms.
-    CalmThinking,
-}
-
-impl Study {
-    /// Every built-in study.
-    pub const ALL: [Study; 3] = [Study::R34, Study::Templeton, Study::CalmThinking];
-
-    /// The name used on the command line and in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Study::R34 => "r34",
-            Study::Templeton => "templeton",
-            Study::CalmThinking => "calm-thinking",
-        }
-    }
-
-    /// Parse `r34`, `templeton`, `calm-thinking` (also `r01`, `tet`, `calm`), case-insensitively.
-    pub fn parse(text: &str) -> Option<Study> {
-        match text.to_ascii_lowercase().replace('_', "-").as_str() {
-            "r34" | "managing-anxiety" => Some(Study::R34),
-            "templeton" | "future-thinking" | "futurethinking" => Some(Study::Templeton),
-            "calm-thinking" | "calmthinking" | "calm" | "r01" | "tet" => Some(Study::CalmThinking),
-            _ => None,
-        }
-    }
-
-    /// Guess the study from an MTData server block name (`mindtrails` was the R34 server).
-    pub fn guess_from_server_name(server: &str) -> Option<Study> {
-        let lower = server.to_ascii_lowercase();
-        if lower.contains("templeton") {
-            Some(Study::Templeton)
-        } else if lower.contains("r34") || lower == "mindtrails" {
-            Some(Study::R34)
-        } else if ["calm", "tet", "r01", "mobile"]
-            .iter()
-            .any(|k| lower.contains(k))
-        {
-            Some(Study::CalmThinking)
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Display for Study {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The studies with a built-in codebook (defined with the questionnaire catalogue in mtdata-core,
+/// which the report and the fixtures share).
+pub use mtdata_core::catalog::Study;
 
 /// Which stored values an item may take (after recoding), besides the PNA codes.
 #[derive(Debug, Clone, PartialEq)]
