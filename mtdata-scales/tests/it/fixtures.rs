@@ -53,7 +53,8 @@ fn same(actual: &Option<String>, expected: &Option<String>) -> bool {
     }
 }
 
-fn score_cases() -> Vec<(String, String, String, std::path::PathBuf)> {
+/// Every `<Scale>/<study>.<variant>.csv` fixture: (scale, study, variant, path), sorted.
+pub fn score_cases() -> Vec<(String, String, String, std::path::PathBuf)> {
     let mut cases = Vec::new();
     for dir in std::fs::read_dir(fixtures_dir()).unwrap() {
         let dir = dir.unwrap().path();
@@ -135,6 +136,37 @@ fn every_score_fixture_matches_its_hand_computed_values() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_builtin_scale_and_variant_has_a_fixture() {
+    let cases = score_cases();
+    let mut missing = Vec::new();
+    for study in Study::ALL {
+        for scale in &Codebook::builtin(study).scales {
+            // The variant part of every fixture file of this scale and study.
+            let labels: Vec<&str> = cases
+                .iter()
+                .filter(|(s, st, _, _)| {
+                    s.eq_ignore_ascii_case(&scale.name) && Study::parse(st) == Some(study)
+                })
+                .map(|(_, _, label, _)| label.as_str())
+                .collect();
+            if labels.is_empty() {
+                missing.push(format!("{}/{}.<case>.csv", scale.name, study.name()));
+            }
+            for variant in scale.variant_names() {
+                if !labels.iter().any(|l| l.eq_ignore_ascii_case(&variant)) {
+                    missing.push(format!("{}/{}.{variant}.csv", scale.name, study.name()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fixtures/scales/ has no fixture for:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
