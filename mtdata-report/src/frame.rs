@@ -116,8 +116,10 @@ mod tests {
 
     #[test]
     fn reports_become_dataframes() {
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/report/templeton");
+        let root = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"),
+        )
+        .join("../fixtures/report/templeton");
         let study = Study::open(&root, ReportOptions::default()).unwrap();
         let scale = ScaleReport::build(&study).unwrap();
         let frame = scale.to_dataframe().unwrap();

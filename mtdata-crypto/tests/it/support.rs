@@ -6,7 +6,7 @@ use std::process::Command;
 use mtdata_crypto::{Backend, PrivateKey};
 
 pub fn key_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
         .join("../fixtures/keys")
         .join(name)
 }

@@ -7,7 +7,7 @@ use mtdata_crypto::PrivateKey;
 use mtdata_decode::{DecodeOptions, decode_study, summary_path};
 
 pub fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
         .join("..")
         .join(rel)
 }

@@ -15,7 +15,7 @@ use mtdata_report::{ReportOptions, Study};
 
 /// The root of a fixture study (MTData's `PATH`).
 pub fn fixture(case: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
         .join("../fixtures/report")
         .join(case)
 }

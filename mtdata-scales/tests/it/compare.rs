@@ -14,7 +14,8 @@ use mtdata_scales::{
 use crate::fixtures_dir;
 
 pub fn port_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mtdata_port/scales_port.py")
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
+        .join("tests/mtdata_port/scales_port.py")
 }
 
 /// `Err(reason)` when python3 with pandas is not available.

@@ -1,16 +1,18 @@
 //! Integration tests of mtdata-scales: fixtures with hand-computed scores, properties,
-//! the comparison with MTData's pandas arithmetic, and the notebook walkthrough.
+//! the comparison with MTData's pandas arithmetic, typed and Parquet input, and the notebook
+//! walkthrough.
 
 mod compare;
 mod fixtures;
 mod notebook;
 mod props;
+mod typed;
 
 use std::path::PathBuf;
 
 /// `fixtures/scales/` at the workspace root.
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"))
         .join("..")
         .join("fixtures")
         .join("scales")
