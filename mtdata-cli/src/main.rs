@@ -7,6 +7,11 @@ mod exit;
 mod logging;
 mod progress;
 
+// Scoring and reshaping allocate and free tables of many megabytes; the system allocator hands
+// each back to the kernel and pays page faults to get it again (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     app::main()
 }

@@ -1,13 +1,12 @@
 //! Duplicate removal with an explicit policy on (participant, session, tag), and a report of
 //! every row dropped.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::codebook::ScaleDef;
 use crate::error::{Error, Result};
-use crate::frame::{find_column, idx, number_column, participant_column, row_dates, text_values};
+use crate::frame::{find_column, idx, number_column, participant_column, row_date_lookup};
 use crate::score::item_values;
 
 /// What to keep when several rows share (participant, session, tag).
@@ -145,24 +144,29 @@ impl RowKeys {
 
 pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<RowKeys> {
     let width = keys.len();
+    let columns: Vec<Column> = keys
+        .iter()
+        .map(|name| {
+            df.column(name)
+                .and_then(|c| c.cast(&DataType::String))
+                .map_err(|e| Error::polars(table, e))
+        })
+        .collect::<Result<_>>()?;
+    // The key columns are coded at the same time, each on its own core when there are several.
+    let coded: Vec<(Vec<u32>, Vec<Option<String>>)> = columns
+        .par_iter()
+        .map(|column| {
+            column
+                .str()
+                .map(column_codes)
+                .map_err(|e| Error::polars(table, e))
+        })
+        .collect::<Result<_>>()?;
     let mut codes = vec![0u32; df.height() * width];
     let mut uniques = Vec::with_capacity(width);
-    for (k, name) in keys.iter().enumerate() {
-        let col = df
-            .column(name)
-            .map_err(|e| Error::polars(table, e))?
-            .cast(&DataType::String)
-            .map_err(|e| Error::polars(table, e))?;
-        let ca = col.str().map_err(|e| Error::polars(table, e))?;
-        let mut ids: PlHashMap<Option<&str>, u32> = PlHashMap::default();
-        let mut texts = Vec::new();
-        for (row, v) in ca.iter().enumerate() {
-            let next = ids.len() as u32;
-            let id = *ids.entry(v).or_insert_with(|| {
-                texts.push(v.map(str::to_owned));
-                next
-            });
-            codes[row * width + k] = id;
+    for (k, (column_codes, texts)) in coded.into_iter().enumerate() {
+        for (row, code) in column_codes.into_iter().enumerate() {
+            codes[row * width + k] = code;
         }
         uniques.push(texts);
     }
@@ -173,6 +177,112 @@ pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<R
     })
 }
 
+/// A code per row (dense, in order of first appearance) and the text of each code. Large
+/// columns are split across the cores and the parts' codes merged.
+fn column_codes(ca: &StringChunked) -> (Vec<u32>, Vec<Option<String>>) {
+    if let Some(coded) = integer_codes(ca) {
+        return coded;
+    }
+    const PART: usize = 1 << 16;
+    let parts = rayon::current_num_threads().clamp(1, ca.len().div_ceil(PART).max(1));
+    let size = ca.len().div_ceil(parts).max(1);
+    let slices: Vec<StringChunked> = (0..parts)
+        .map(|i| ca.slice((i * size) as i64, size))
+        .collect();
+    let local: Vec<(Vec<u32>, Vec<Option<&str>>)> = slices.par_iter().map(local_codes).collect();
+    let mut local = local.into_iter();
+    let (mut codes, mut texts) = local.next().unwrap_or_default();
+    codes.reserve(ca.len().saturating_sub(codes.len()));
+    let mut global: PlHashMap<Option<&str>, u32> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, i as u32))
+        .collect();
+    for (part_codes, part_texts) in local {
+        let remap: Vec<u32> = part_texts
+            .iter()
+            .map(|t| {
+                *global.entry(*t).or_insert_with(|| {
+                    texts.push(*t);
+                    (texts.len() - 1) as u32
+                })
+            })
+            .collect();
+        codes.extend(part_codes.iter().map(|c| remap[*c as usize]));
+    }
+    (
+        codes,
+        texts.into_iter().map(|t| t.map(str::to_owned)).collect(),
+    )
+}
+
+/// [`column_codes`] for a column of plain non-negative integers without leading zeros (what
+/// MindTrails participant ids are), through an array indexed by value instead of hashing the
+/// text. `None` when a value is anything else or the values are too sparse for an array.
+fn integer_codes(ca: &StringChunked) -> Option<(Vec<u32>, Vec<Option<String>>)> {
+    // u32::MAX stands for a missing cell.
+    const NULL: u32 = u32::MAX;
+    let mut numbers = Vec::with_capacity(ca.len());
+    let mut max = 0u32;
+    for cell in ca.iter() {
+        let n = match cell {
+            None => NULL,
+            Some(text) => {
+                let b = text.as_bytes();
+                let plain = matches!(b, [b'0'] | [b'1'..=b'9', ..])
+                    && b.len() <= 9
+                    && b.iter().all(u8::is_ascii_digit);
+                if !plain {
+                    return None;
+                }
+                b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+            }
+        };
+        if n != NULL {
+            max = max.max(n);
+        }
+        numbers.push(n);
+    }
+    // An array of `max + 1` entries must stay small next to the column.
+    if max as usize > 4 * ca.len() + (1 << 20) {
+        return None;
+    }
+    let mut code_of = vec![NULL; max as usize + 1];
+    let mut null_code = NULL;
+    let mut texts: Vec<Option<String>> = Vec::new();
+    let codes = numbers
+        .iter()
+        .map(|&n| {
+            let slot = if n == NULL {
+                &mut null_code
+            } else {
+                &mut code_of[n as usize]
+            };
+            if *slot == NULL {
+                *slot = texts.len() as u32;
+                texts.push((n != NULL).then(|| n.to_string()));
+            }
+            *slot
+        })
+        .collect();
+    Some((codes, texts))
+}
+
+fn local_codes(ca: &StringChunked) -> (Vec<u32>, Vec<Option<&str>>) {
+    let mut ids: PlHashMap<Option<&str>, u32> = PlHashMap::default();
+    let mut texts = Vec::new();
+    let codes = ca
+        .iter()
+        .map(|v| {
+            *ids.entry(v).or_insert_with(|| {
+                texts.push(v);
+                (texts.len() - 1) as u32
+            })
+        })
+        .collect();
+    (codes, texts)
+}
+
 /// Drop exact duplicates, then apply `options.policy` to rows sharing (participant, session, tag).
 ///
 /// `scale` is needed for `mean-of-unique` (to know which columns are answers); the other
@@ -181,87 +291,115 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     let table = scale.map_or("table", |s| s.name.as_str());
     let keys = key_columns(df, options.participant_column.as_deref(), table)?;
     let id_col = find_column(df, "id");
+    // Ids, sessions, tags and dates are looked up only for the (few) rows with duplicates.
     let ids = id_col
         .as_ref()
-        .map(|c| text_values(df, c, table))
+        .map(|c| {
+            df.column(c)
+                .and_then(|c| c.cast(&DataType::String))
+                .map_err(|e| Error::polars(table, e))
+        })
         .transpose()?;
-    let id_of = |row: usize| ids.as_ref().and_then(|v| v[row].clone());
+    let id_of = |row: usize| {
+        ids.as_ref()
+            .and_then(|c| c.str().ok()?.get(row).map(str::to_owned))
+    };
     let mut report = CleanReport {
         rows_in: df.height(),
         key_columns: keys.clone(),
         ..CleanReport::default()
     };
-
-    // 1. Exact duplicates: every column except `id`.
-    let others: Vec<String> = df
-        .get_column_names()
-        .into_iter()
-        .map(|c| c.to_string())
-        .filter(|c| Some(c) != id_col.as_ref())
-        .collect();
-    let text_columns: Vec<Column> = others
-        .iter()
-        .map(|c| {
-            df.column(c)
-                .and_then(|col| col.cast(&DataType::String))
-                .map_err(|e| Error::polars(table, e))
-        })
-        .collect::<Result<_>>()?;
-    let values: Vec<&StringChunked> = text_columns
-        .iter()
-        .map(|c| c.str().map_err(|e| Error::polars(table, e)))
-        .collect::<Result<_>>()?;
-    let mut hashes = vec![DefaultHasher::new(); df.height()];
-    for ca in &values {
-        for (h, v) in hashes.iter_mut().zip(ca.iter()) {
-            v.hash(h);
-        }
-    }
-    let mut seen: PlHashMap<u64, Vec<usize>> = PlHashMap::default();
-    let mut alive = vec![true; df.height()];
     let row_keys = row_keys(df, &keys, table)?;
-    let key_text = |row: usize, i: usize| row_keys.text(row, i);
     let session_idx = keys.iter().position(|k| k.eq_ignore_ascii_case("session"));
     let tag_idx = keys.iter().position(|k| k.eq_ignore_ascii_case("tag"));
     let dropped_row = |row: usize, kept: usize, reason| DroppedRow {
         row,
         id: id_of(row),
-        session: session_idx.and_then(|i| key_text(row, i)),
-        tag: tag_idx.and_then(|i| key_text(row, i)),
+        session: session_idx.and_then(|i| row_keys.text(row, i)),
+        tag: tag_idx.and_then(|i| row_keys.text(row, i)),
         reason,
         kept_row: kept,
     };
-    for (row, h) in hashes.iter().enumerate() {
-        let bucket = seen.entry(h.finish()).or_default();
-        if let Some(&first) = bucket
-            .iter()
-            .find(|&&other| values.iter().all(|ca| ca.get(other) == ca.get(row)))
-        {
-            alive[row] = false;
-            report.exact_duplicates += 1;
-            report
-                .dropped
-                .push(dropped_row(row, first, DropReason::ExactDuplicate));
+
+    // 1. Exact duplicates: every column except `id`. Rows are hashed column by column; rows
+    // with equal hashes are compared cell by cell, so a hash collision never drops a row.
+    let others: Vec<&Column> = df
+        .columns()
+        .iter()
+        .filter(|c| Some(c.name().as_str()) != id_col.as_deref())
+        .collect();
+    let mut hashes: Vec<u64> = Vec::with_capacity(df.height());
+    let hasher = PlSeedableRandomStateQuality::default();
+    for (i, column) in others.iter().enumerate() {
+        let hashed = if i == 0 {
+            column.vec_hash(hasher.clone(), &mut hashes)
         } else {
-            bucket.push(row);
+            column.vec_hash_combine(hasher.clone(), &mut hashes)
+        };
+        hashed.map_err(|e| Error::polars(table, e))?;
+    }
+    if others.is_empty() {
+        hashes = vec![0; df.height()];
+    }
+    let same_row = |a: usize, b: usize| {
+        others
+            .iter()
+            .all(|c| matches!((c.get(a), c.get(b)), (Ok(x), Ok(y)) if x == y))
+    };
+    // hash → first row with it; rows whose hash was seen but differ go to `other_rows`.
+    let mut first_of_hash: PlHashMap<u64, usize> = PlHashMap::default();
+    let mut other_rows: PlHashMap<u64, Vec<usize>> = PlHashMap::default();
+    let mut alive = vec![true; df.height()];
+    for (row, &h) in hashes.iter().enumerate() {
+        let first = *first_of_hash.entry(h).or_insert(row);
+        if first == row {
+            continue;
+        }
+        let candidates =
+            std::iter::once(first).chain(other_rows.get(&h).into_iter().flatten().copied());
+        let duplicate_of = candidates.into_iter().find(|&other| same_row(other, row));
+        match duplicate_of {
+            Some(kept) => {
+                alive[row] = false;
+                report.exact_duplicates += 1;
+                report
+                    .dropped
+                    .push(dropped_row(row, kept, DropReason::ExactDuplicate));
+            }
+            None => other_rows.entry(h).or_default().push(row),
         }
     }
     drop(hashes);
 
-    // 2. Same key.
-    let mut groups: PlHashMap<&[u32], Vec<usize>> = PlHashMap::default();
-    let mut order: Vec<&[u32]> = Vec::new();
-    for row in (0..df.height()).filter(|&r| alive[r]) {
-        let key = row_keys.key(row);
-        groups
-            .entry(key)
-            .or_insert_with(|| {
-                order.push(key);
-                Vec::new()
-            })
-            .push(row);
+    // 2. Same key: a group number per row (codes are dense, so most tables need no hashing),
+    // then only the groups with more than one row are looked at.
+    let group_of = key_groups(&row_keys);
+    let n_groups = group_of.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut count = vec![0u32; n_groups];
+    for (row, &g) in group_of.iter().enumerate() {
+        if alive[row] {
+            count[g as usize] += 1;
+        }
     }
-    let dates = row_dates(df, table)?;
+    let mut duplicate_groups: PlHashMap<u32, Vec<usize>> = PlHashMap::default();
+    let mut group_order: Vec<u32> = Vec::new();
+    let mut kept: Vec<usize> = Vec::with_capacity(df.height());
+    for (row, &g) in group_of.iter().enumerate() {
+        if !alive[row] {
+            continue;
+        }
+        if count[g as usize] == 1 {
+            kept.push(row);
+        } else {
+            duplicate_groups
+                .entry(g)
+                .or_insert_with(|| {
+                    group_order.push(g);
+                    Vec::new()
+                })
+                .push(row);
+        }
+    }
     let items = match (options.policy, scale) {
         (DuplicatePolicy::MeanOfUnique, Some(scale)) => Some(item_values(df, scale)?),
         (DuplicatePolicy::MeanOfUnique, None) => {
@@ -272,22 +410,24 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
         }
         _ => None,
     };
-    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    let date_of = row_date_lookup(df, table)?;
     // kept row → averaged item values
     let mut merged: PlHashMap<usize, Vec<Option<f64>>> = PlHashMap::default();
-    for key in &order {
-        let rows = &groups[key];
-        if rows.len() == 1 {
-            kept.push(rows[0]);
-            continue;
-        }
+    for g in &group_order {
+        let rows = &duplicate_groups[g];
         report.duplicate_keys += 1;
         let mut by_date = rows.clone();
-        match &dates {
-            Some(d) if rows.iter().all(|&r| d[r].is_some()) => {
-                by_date.sort_by_key(|&r| (d[r], r));
+        let dates: Option<Vec<i64>> = date_of
+            .as_ref()
+            .and_then(|date_of| rows.iter().map(|&r| date_of(r)).collect());
+        match dates {
+            Some(d) => {
+                let mut dated: Vec<(i64, usize)> =
+                    d.into_iter().zip(rows.iter().copied()).collect();
+                dated.sort_unstable();
+                by_date = dated.into_iter().map(|(_, r)| r).collect();
             }
-            _ => report.undated_keys += 1,
+            None => report.undated_keys += 1,
         }
         let keep = match options.policy {
             DuplicatePolicy::First => by_date[0],
@@ -322,7 +462,11 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
         kept.push(keep);
     }
     kept.sort_unstable();
-    let mut data = df.take(&idx(&kept)).map_err(|e| Error::polars(table, e))?;
+    let mut data = if kept.len() == df.height() {
+        df.clone()
+    } else {
+        df.take(&idx(&kept)).map_err(|e| Error::polars(table, e))?
+    };
     if let Some(items) = &items {
         // Answer columns become numbers (PNA and invalid values missing) so means fit in.
         for (c, (col, _, values)) in items.columns.iter().enumerate() {
@@ -330,13 +474,52 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
                 .iter()
                 .map(|r| merged.get(r).map_or(values[*r], |m| m[c]))
                 .collect();
-            data.with_column(number_column(col, column))
+            data.with_column(number_column(col, &column))
                 .map_err(|e| Error::polars(table, e))?;
         }
     }
     report.rows_out = data.height();
     report.dropped.sort_by_key(|d| d.row);
     Ok(Cleaned { data, report })
+}
+
+/// A group number per row: rows with equal keys share it. Key codes are dense, so the
+/// combined code indexes an array when the key space is small, else a hash map.
+fn key_groups(keys: &RowKeys) -> Vec<u32> {
+    let rows = keys.codes.len() / keys.width.max(1);
+    let sizes: Vec<u64> = keys.uniques.iter().map(|u| u.len().max(1) as u64).collect();
+    let space = sizes.iter().try_fold(1u64, |a, &b| a.checked_mul(b));
+    let combined = |row: usize| {
+        keys.key(row)
+            .iter()
+            .zip(&sizes)
+            .fold(0u64, |acc, (&code, &size)| acc * size + u64::from(code))
+    };
+    match space {
+        Some(space) if space <= (4 * rows as u64).max(1 << 16) => {
+            let mut group_of_code = vec![u32::MAX; space as usize];
+            let mut next = 0u32;
+            (0..rows)
+                .map(|row| {
+                    let slot = &mut group_of_code[combined(row) as usize];
+                    if *slot == u32::MAX {
+                        *slot = next;
+                        next += 1;
+                    }
+                    *slot
+                })
+                .collect()
+        }
+        _ => {
+            let mut group_of_key: PlHashMap<&[u32], u32> = PlHashMap::default();
+            (0..rows)
+                .map(|row| {
+                    let next = group_of_key.len() as u32;
+                    *group_of_key.entry(keys.key(row)).or_insert(next)
+                })
+                .collect()
+        }
+    }
 }
 
 impl CleanReport {
@@ -363,5 +546,63 @@ impl CleanReport {
             Column::new("kept_row".into(), kept),
         ])
         .map_err(|e| Error::polars("clean report", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(values: &[Option<&str>]) -> (Vec<u32>, Vec<Option<String>>) {
+        column_codes(&StringChunked::new("k".into(), values))
+    }
+
+    #[test]
+    fn integer_ids_and_text_ids_get_the_same_codes() {
+        let ints = [Some("10"), Some("2"), Some("10"), None, Some("0"), None];
+        let (c, t) = codes(&ints);
+        assert!(integer_codes(&StringChunked::new("k".into(), &ints)).is_some());
+        assert_eq!(c, vec![0, 1, 0, 2, 3, 2]);
+        assert_eq!(
+            t,
+            vec![Some("10".into()), Some("2".into()), None, Some("0".into())]
+        );
+        // A leading zero makes a different id: hashed as text, never merged with "7".
+        let padded = [Some("7"), Some("007"), Some("7")];
+        assert!(integer_codes(&StringChunked::new("k".into(), &padded)).is_none());
+        assert_eq!(codes(&padded).0, vec![0, 1, 0]);
+        // Sparse ids (a huge value) also fall back to hashing, with the same answer.
+        let sparse = [Some("999999999"), Some("1"), Some("999999999")];
+        assert!(integer_codes(&StringChunked::new("k".into(), &sparse)).is_none());
+        assert_eq!(codes(&sparse).0, vec![0, 1, 0]);
+    }
+
+    #[test]
+    fn large_columns_are_coded_in_parts_and_merged_in_first_appearance_order() {
+        let values: Vec<Option<String>> = (0..200_000)
+            .map(|i| (i % 97 != 0).then(|| format!("p{}", (i * 7919) % 1000)))
+            .collect();
+        let (c, t) = column_codes(&StringChunked::new("k".into(), &values));
+        let mut seen: Vec<Option<String>> = Vec::new();
+        for (v, code) in values.iter().zip(&c) {
+            let expected = seen.iter().position(|s| s == v).unwrap_or_else(|| {
+                seen.push(v.clone());
+                seen.len() - 1
+            });
+            assert_eq!(*code as usize, expected);
+        }
+        assert_eq!(t, seen);
+    }
+
+    #[test]
+    fn key_groups_agree_between_the_array_and_the_hash_map() {
+        let keys = |uniques: usize| RowKeys {
+            width: 2,
+            codes: vec![0, 1, 2, 0, 0, 1, 2, 0, 1, 1],
+            uniques: vec![vec![None; uniques], vec![None; 2]],
+        };
+        // A small key space takes the array; a huge one (many unused codes) the hash map.
+        assert_eq!(key_groups(&keys(3)), vec![0, 1, 0, 1, 2]);
+        assert_eq!(key_groups(&keys(3_000_000)), vec![0, 1, 0, 1, 2]);
     }
 }

@@ -49,8 +49,8 @@ pub use codebook::{
 pub use codebook_file::{load_codebook, parse_codebook_yaml, parse_scoresheet_csv};
 pub use error::{Error, Result};
 pub use frame::{
-    OutputFormat, PARTICIPANT_COLUMNS, participant_column, read_csv_bytes, read_table, table_bytes,
-    write_table,
+    OutputFormat, PARTICIPANT_COLUMNS, participant_column, read_csv_bytes, read_scale_csv_bytes,
+    read_scale_table, read_table, table_bytes, write_table,
 };
 pub use score::{
     ItemValues, ProblemKind, RuleRecord, ScoreOptions, Scored, ValueProblem, item_values, score,

@@ -1,10 +1,15 @@
 //! Scoring: PNA codes to missing, recodes, validation, then the rules of one variant.
 
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_arrow::bitmap::Bitmap;
+use rayon::prelude::*;
 
-use crate::codebook::{Rule, ScaleDef, ScoreDef};
+use crate::codebook::{ItemDef, Rule, ScaleDef, ScoreDef, ValidValues};
 use crate::error::{Error, Result};
-use crate::frame::{find_column, number_column, numeric_values};
+use crate::frame::{
+    find_column, float_column, number_column, numeric_cells, parse_number, text_values,
+};
 
 /// Options of [`score`]; `Default` scores with the scale's default variant.
 #[derive(Debug, Clone, Default)]
@@ -92,72 +97,132 @@ impl ItemValues {
 /// lacks are skipped (scoring then reports them as missing columns).
 pub fn item_values(df: &DataFrame, scale: &ScaleDef) -> Result<ItemValues> {
     let table = scale.name.as_str();
-    // Row ids are looked up only for the (rare) invalid cells.
-    let id_column = find_column(df, "id")
-        .map(|c| {
-            df.column(&c)
-                .and_then(|col| col.cast(&DataType::String))
-                .map_err(|e| Error::polars(table, e))
+    let present: Vec<(&ItemDef, String)> = scale
+        .items
+        .iter()
+        .filter(|i| i.valid.is_numeric())
+        .filter_map(|item| match find_column(df, &item.name) {
+            Some(col) => Some((item, col)),
+            None => {
+                tracing::debug!(scale = table, item = %item.name, "item column absent");
+                None
+            }
         })
-        .transpose()?;
-    let ids = id_column
-        .as_ref()
-        .map(|c| c.str().map_err(|e| Error::polars(table, e)))
-        .transpose()?;
-    let mut columns = Vec::new();
+        .collect();
+    // Columns are independent: clean them on all cores.
+    let cleaned: Vec<CleanedItem> = present
+        .par_iter()
+        .map(|(item, col)| clean_item(df, col, item, scale))
+        .collect::<Result<_>>()?;
+    let ids = if cleaned.iter().any(|(_, p)| !p.is_empty()) {
+        // Row ids are looked up only when some cell is invalid.
+        find_column(df, "id")
+            .map(|c| text_values(df, &c, table))
+            .transpose()?
+    } else {
+        None
+    };
+    let mut columns = Vec::with_capacity(present.len());
     let mut problems = Vec::new();
-    for item in scale.items.iter().filter(|i| i.valid.is_numeric()) {
-        let Some(col) = find_column(df, &item.name) else {
-            tracing::debug!(scale = table, item = %item.name, "item column absent");
-            continue;
-        };
-        let raw = numeric_values(df, &col, table)?;
-        let mut values = Vec::with_capacity(raw.len());
-        for (row, cell) in raw.into_iter().enumerate() {
-            let mut problem = |value: String, kind| {
-                problems.push(ValueProblem {
-                    row,
-                    id: ids.and_then(|v| v.get(row)).map(str::to_owned),
-                    column: col.clone(),
-                    value,
-                    kind,
-                })
-            };
-            let value = match cell {
-                Err(text) => {
-                    problem(text, ProblemKind::NotANumber);
-                    None
-                }
-                Ok(None) => None,
-                Ok(Some(v)) if scale.pna.contains(&v) => None,
-                Ok(Some(v)) => {
-                    let recoded = if scale.recode.is_empty() {
-                        Some(v)
-                    } else {
-                        scale
-                            .recode
-                            .iter()
-                            .find(|(from, _)| *from == v)
-                            .map(|(_, to)| *to)
-                    };
-                    match recoded {
-                        None => {
-                            problem(fmt_number(v), ProblemKind::NoRecode);
-                            None
-                        }
-                        Some(r) if !item.valid.contains(r) => {
-                            problem(fmt_number(v), ProblemKind::OutOfRange);
-                            None
-                        }
-                        Some(r) => Some(r),
-                    }
-                }
-            };
-            values.push(value);
-        }
+    for ((item, col), (values, bad)) in present.into_iter().zip(cleaned) {
+        problems.extend(bad.into_iter().map(|(row, value, kind)| ValueProblem {
+            row,
+            id: ids.as_ref().and_then(|v| v[row].clone()),
+            column: col.clone(),
+            value,
+            kind,
+        }));
         columns.push((col, item.name.clone(), values));
     }
     Ok(ItemValues { columns, problems })
+}
+
+/// One item column: PNA → missing, recode, validity check; invalid cells as (row, text, why).
+type CleanedItem = (Vec<Option<f64>>, Vec<(usize, String, ProblemKind)>);
+
+fn clean_item(df: &DataFrame, col: &str, item: &ItemDef, scale: &ScaleDef) -> Result<CleanedItem> {
+    let table = scale.name.as_str();
+    let mut problems = Vec::new();
+    let bounds = match &item.valid {
+        ValidValues::Range { min, max } if scale.recode.is_empty() => Some((*min, *max)),
+        _ => None,
+    };
+    let mut check = |row: usize, v: f64| -> Option<f64> {
+        if scale.pna.contains(&v) {
+            return None;
+        }
+        // The common case (a range, no recode) without the general path below.
+        if let Some((min, max)) = bounds {
+            if v >= min && v <= max {
+                return Some(v);
+            }
+            problems.push((row, fmt_number(v), ProblemKind::OutOfRange));
+            return None;
+        }
+        let recoded = if scale.recode.is_empty() {
+            Some(v)
+        } else {
+            scale
+                .recode
+                .iter()
+                .find(|(from, _)| *from == v)
+                .map(|(_, to)| *to)
+        };
+        match recoded {
+            None => {
+                problems.push((row, fmt_number(v), ProblemKind::NoRecode));
+                None
+            }
+            Some(r) if !item.valid.contains(r) => {
+                problems.push((row, fmt_number(v), ProblemKind::OutOfRange));
+                None
+            }
+            Some(r) => Some(r),
+        }
+    };
+    let column = df.column(col).map_err(|e| Error::polars(table, e))?;
+    let values = match column.dtype() {
+        DataType::String => {
+            let text = column.str().map_err(|e| Error::polars(table, e))?;
+            let mut bad = Vec::new();
+            let values = text
+                .iter()
+                .enumerate()
+                .map(|(row, cell)| match cell.map(parse_number) {
+                    None | Some(Ok(None)) => None,
+                    Some(Ok(Some(v))) => check(row, v),
+                    Some(Err(())) => {
+                        bad.push((row, cell.unwrap_or_default().to_owned()));
+                        None
+                    }
+                })
+                .collect();
+            problems.extend(
+                bad.into_iter()
+                    .map(|(row, text)| (row, text, ProblemKind::NotANumber)),
+            );
+            values
+        }
+        // Straight over the arrays (not the cell iterator): this loop is most of scoring.
+        DataType::Int64 => {
+            let cells = column.i64().map_err(|e| Error::polars(table, e))?;
+            let mut values = Vec::with_capacity(cells.len());
+            for array in cells.downcast_iter() {
+                clean_array(array, |v| v as f64, &mut values, &mut check);
+            }
+            values
+        }
+        _ => {
+            let cells = numeric_cells(column, table)?;
+            let mut values = Vec::with_capacity(cells.len());
+            for array in cells.downcast_iter() {
+                clean_array(array, |v| v, &mut values, &mut check);
+            }
+            values
+        }
+    };
+    problems.sort_by_key(|p| p.0);
+    Ok((values, problems))
 }
 
 fn fmt_number(v: f64) -> String {
@@ -177,7 +242,11 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
     let items = item_values(df, scale)?;
     let mut data = df.clone();
     for (col, _, values) in &items.columns {
-        data.with_column(number_column(col, values.clone()))
+        let column = match integers_with_gaps(df, col, values, scale) {
+            Some(column) => column,
+            None => number_column(col, values),
+        };
+        data.with_column(column)
             .map_err(|e| Error::polars(&scale.name, e))?;
     }
     let mut rules = Vec::new();
@@ -185,7 +254,7 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
         let mut computed: Vec<(String, Vec<Option<f64>>)> = Vec::new();
         for def in &variant.scores {
             let values = compute(def, scale, &items, &computed, df.height())?;
-            data.with_column(Column::new(def.name.as_str().into(), values.clone()))
+            data.with_column(float_column(&def.name, &values))
                 .map_err(|e| Error::polars(&scale.name, e))?;
             if let Some(t) = &def.threshold {
                 let flags: Vec<Option<bool>> = values
@@ -217,6 +286,60 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
         rules,
         problems: items.problems,
     })
+}
+
+/// Append one array's cells, converted by `to_f64` and passed through `check` (row, value);
+/// null and NaN cells are missing.
+fn clean_array<T: polars_arrow::types::NativeType>(
+    array: &PrimitiveArray<T>,
+    to_f64: impl Fn(T) -> f64,
+    values: &mut Vec<Option<f64>>,
+    check: &mut impl FnMut(usize, f64) -> Option<f64>,
+) {
+    let offset = values.len();
+    let raw = array.values().as_slice();
+    let mut cell = |i: usize, v: T| {
+        let x = to_f64(v);
+        if x.is_nan() {
+            None
+        } else {
+            check(offset + i, x)
+        }
+    };
+    match array.validity() {
+        None => values.extend(raw.iter().enumerate().map(|(i, &v)| cell(i, v))),
+        Some(valid) => values.extend(
+            raw.iter()
+                .zip(valid.iter())
+                .enumerate()
+                .map(|(i, (&v, ok))| if ok { cell(i, v) } else { None }),
+        ),
+    }
+}
+
+/// The cleaned column of an integer item without copying its values: when nothing was
+/// recoded, cleaning only blanks cells, so the input's values are kept under a new validity.
+fn integers_with_gaps(
+    df: &DataFrame,
+    col: &str,
+    values: &[Option<f64>],
+    scale: &ScaleDef,
+) -> Option<Column> {
+    if !scale.recode.is_empty() {
+        return None;
+    }
+    let input = df.column(col).ok()?.i64().ok()?;
+    let kept: Bitmap = values.iter().map(Option::is_some).collect();
+    let mut offset = 0;
+    let chunks: Vec<PrimitiveArray<i64>> = input
+        .downcast_iter()
+        .map(|array| {
+            let validity = kept.clone().sliced(offset, array.len());
+            offset += array.len();
+            array.clone().with_validity(Some(validity))
+        })
+        .collect();
+    Some(Int64Chunked::from_chunk_iter(col.into(), chunks).into_column())
 }
 
 fn compute(
@@ -260,21 +383,22 @@ fn compute(
     let n_items = cols.len() as f64;
     let min = def.min_answered;
     let out = match &def.rule {
-        Rule::Sum => (0..height)
-            .map(|row| mean_of(cols.iter().map(|c| c[row]), min).map(|(m, k)| m * k as f64))
-            .collect(),
-        Rule::SumMissingAsZero => (0..height)
-            .map(|row| mean_of(cols.iter().map(|c| c[row]), min).map(|(m, k)| m * k as f64))
-            .collect(),
-        Rule::Mean => (0..height)
-            .map(|row| mean_of(cols.iter().map(|c| c[row]), min).map(|(m, _)| m))
-            .collect(),
-        Rule::ScaledMean { factor } => (0..height)
-            .map(|row| mean_of(cols.iter().map(|c| c[row]), min).map(|(m, _)| m * factor))
-            .collect(),
-        Rule::ProratedSum => (0..height)
-            .map(|row| mean_of(cols.iter().map(|c| c[row]), min).map(|(m, _)| m * n_items))
-            .collect(),
+        Rule::Sum | Rule::SumMissingAsZero => {
+            let (sums, counts) = sums_and_counts(&cols, height);
+            finish(&sums, &counts, min, |sum, _| sum)
+        }
+        Rule::Mean => {
+            let (sums, counts) = sums_and_counts(&cols, height);
+            finish(&sums, &counts, min, |sum, n| sum / n)
+        }
+        Rule::ScaledMean { factor } => {
+            let (sums, counts) = sums_and_counts(&cols, height);
+            finish(&sums, &counts, min, |sum, n| sum / n * factor)
+        }
+        Rule::ProratedSum => {
+            let (sums, counts) = sums_and_counts(&cols, height);
+            finish(&sums, &counts, min, |sum, n| sum / n * n_items)
+        }
         Rule::MedianImputedSum { factor } => {
             let medians: Vec<Option<f64>> = cols.iter().map(|c| median(c)).collect();
             (0..height)
@@ -315,6 +439,36 @@ fn compute(
         Rule::MeanOfScores => unreachable!("handled above"),
     };
     Ok(out)
+}
+
+/// Per row, the sum and the number of present values of `cols`, one column at a time (a
+/// straight pass over each column instead of a row-by-row walk across them).
+fn sums_and_counts(cols: &[&[Option<f64>]], height: usize) -> (Vec<f64>, Vec<u32>) {
+    let mut sums = vec![0.0; height];
+    let mut counts = vec![0u32; height];
+    for col in cols {
+        for ((sum, count), v) in sums.iter_mut().zip(counts.iter_mut()).zip(col.iter()) {
+            if let Some(x) = v {
+                *sum += x;
+                *count += 1;
+            }
+        }
+    }
+    (sums, counts)
+}
+
+/// Rows with at least `min` (and at least one) answered items get `score(sum, answered)`.
+fn finish(
+    sums: &[f64],
+    counts: &[u32],
+    min: usize,
+    score: impl Fn(f64, f64) -> f64,
+) -> Vec<Option<f64>> {
+    let min = min.max(1) as u32;
+    sums.iter()
+        .zip(counts)
+        .map(|(&sum, &n)| (n >= min).then(|| score(sum, f64::from(n))))
+        .collect()
 }
 
 /// Mean of the present values and how many there were; `None` if fewer than `min`.

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::clean::{key_columns, row_keys};
 use crate::error::{Error, Result};
@@ -99,28 +100,32 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let t_i = tag_column.as_ref().map(|_| keys.len() - 1);
     let text = |row: usize, i: Option<usize>| i.and_then(|i| rk.text(row, i));
 
-    // Participants in order of first appearance; slots (session, tag) in schedule order.
-    let mut participants: PlHashMap<u32, usize> = PlHashMap::default();
-    let mut participant_rows: Vec<usize> = Vec::new();
-    let mut slots: PlHashMap<(u32, u32), usize> = PlHashMap::default();
+    // Key codes are dense and in order of first appearance, so the participant's code is its
+    // wide row, and (session code, tag code) indexes the slot table directly.
+    const NONE: usize = usize::MAX;
+    let n_participants = rk.uniques[0].len();
+    let n_tags = t_i.map_or(1, |i| rk.uniques[i].len());
+    let n_slot_codes = s_i.map_or(1, |i| rk.uniques[i].len()) * n_tags;
+    let mut participant_rows: Vec<usize> = vec![NONE; n_participants];
+    let mut slot_of_code: Vec<usize> = vec![NONE; n_slot_codes];
     let mut slot_keys: Vec<(Option<String>, Option<String>)> = Vec::new();
     let mut row_cell: Vec<(u32, u32)> = Vec::with_capacity(df.height());
     for row in 0..df.height() {
         let code = rk.key(row);
-        let p = *participants.entry(code[0]).or_insert_with(|| {
-            participant_rows.push(row);
-            participant_rows.len() - 1
-        });
-        let s_code = s_i.map_or(0, |i| code[i]);
-        let t_code = t_i.map_or(0, |i| code[i]);
-        let slot = *slots.entry((s_code, t_code)).or_insert_with(|| {
+        let p = code[0] as usize;
+        if participant_rows[p] == NONE {
+            participant_rows[p] = row;
+        }
+        let s_code = s_i.map_or(0, |i| code[i]) as usize;
+        let t_code = t_i.map_or(0, |i| code[i]) as usize;
+        let slot = &mut slot_of_code[s_code * n_tags + t_code];
+        if *slot == NONE {
+            *slot = slot_keys.len();
             slot_keys.push((text(row, s_i), text(row, t_i)));
-            slot_keys.len() - 1
-        });
-        row_cell.push((p as u32, slot as u32));
+        }
+        row_cell.push((p as u32, *slot as u32));
     }
     // cell[p * slots + slot] = the long row, or `NONE`.
-    const NONE: usize = usize::MAX;
     let n_slots = slot_keys.len();
     let mut cell = vec![NONE; participant_rows.len() * n_slots];
     let mut duplicated: std::collections::HashSet<usize> = Default::default();
@@ -158,16 +163,6 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
         .map(|c| c.to_string())
         .filter(|c| !keys.contains(c))
         .collect();
-    // One all-null row appended so absent cells take from it.
-    let null_row = df.height();
-    let nulls: Vec<Column> = df
-        .columns()
-        .iter()
-        .map(|c| Column::full_null(c.name().clone(), 1, c.dtype()))
-        .collect();
-    let nulls = DataFrame::new(1, nulls).map_err(|e| Error::polars(prefix, e))?;
-    let extended = df.vstack(&nulls).map_err(|e| Error::polars(prefix, e))?;
-
     let mut out = vec![
         df.column(&participant)
             .map_err(|e| Error::polars(prefix, e))?
@@ -177,14 +172,23 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let mut columns = Vec::new();
     let mut names_seen: PlHashMap<String, ()> = PlHashMap::default();
     names_seen.insert(participant.clone(), ());
-    for &slot in &slot_order {
-        let rows: Vec<usize> = (0..participant_rows.len())
-            .map(|p| match cell[p * n_slots + slot] {
-                NONE => null_row,
-                row => row,
-            })
-            .collect();
-        let take = idx(&rows);
+    // Per slot, the long row of each participant; a null index takes a null (no data).
+    let slot_rows: Vec<IdxCa> = slot_order
+        .iter()
+        .map(|&slot| {
+            let rows = (0..participant_rows.len()).map(|p| cell[p * n_slots + slot]);
+            if rows.clone().any(|row| row == NONE) {
+                rows.map(|row| (row != NONE).then_some(row as IdxSize))
+                    .collect()
+            } else {
+                // Everyone has this slot: an index without nulls takes the faster path.
+                IdxCa::from_vec("rows".into(), rows.map(|row| row as IdxSize).collect())
+            }
+        })
+        .collect();
+    // (slot position, long column, wide name) of every wide column, in output order.
+    let mut jobs: Vec<(usize, &str, String)> = Vec::new();
+    for (position, &slot) in slot_order.iter().enumerate() {
         let (session, tag) = &slot_keys[slot];
         for var in &value_names {
             let mut name = format!("{prefix}_{var}_{}", session.as_deref().unwrap_or("NA"));
@@ -200,21 +204,36 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
                         .into(),
                 });
             }
-            let col = extended
-                .column(var)
-                .map_err(|e| Error::polars(prefix, e))?
-                .take(&take)
-                .map_err(|e| Error::polars(prefix, e))?
-                .with_name(name.as_str().into());
-            out.push(col);
             columns.push(WideColumn {
-                name,
+                name: name.clone(),
                 variable: var.clone(),
                 session: session.clone(),
                 tag: tag.clone(),
             });
+            jobs.push((position, var.as_str(), name));
         }
     }
+    // One chunk per column first: gathering from many chunks (a CSV read in parallel gives
+    // one per batch) copies every string instead of its 16-byte view.
+    let sources: PlHashMap<&str, Column> = value_names
+        .par_iter()
+        .map(|var| {
+            df.column(var)
+                .map(|c| (var.as_str(), c.rechunk()))
+                .map_err(|e| Error::polars(prefix, e))
+        })
+        .collect::<Result<_>>()?;
+    // The gathers are independent: run them on all cores.
+    let gathered: Vec<Column> = jobs
+        .par_iter()
+        .map(|(position, var, name)| {
+            sources[var]
+                .take(&slot_rows[*position])
+                .map(|c| c.with_name(name.as_str().into()))
+                .map_err(|e| Error::polars(prefix, e))
+        })
+        .collect::<Result<_>>()?;
+    out.extend(gathered);
     let data = DataFrame::new(participant_rows.len(), out).map_err(|e| Error::polars(prefix, e))?;
     Ok(Wide {
         data,

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use mtdata_scales::{
     CleanOptions, Codebook, DuplicatePolicy, OutputFormat, PrepareOptions, ScaleDef, ScoreOptions,
-    Study, WideOptions, clean, long_to_wide, prepare, read_table, score, write_table,
+    Study, WideOptions, clean, long_to_wide, prepare, read_scale_table, score, write_table,
 };
 
 use crate::app::{CommandResult, Context};
@@ -253,7 +253,7 @@ fn run_one(verb: Verb, args: &ScaleArgs, job: &Job, stamp: &str) -> anyhow::Resu
         Format::Parquet => OutputFormat::Parquet,
     };
     let ext = format.extension();
-    let df = read_table(&job.input)?;
+    let df = read_scale_table(&job.input, &job.scale)?;
     let clean_options = CleanOptions {
         policy: policy(args.duplicates).unwrap_or_default(),
         participant_column: args.participant_column.clone(),
@@ -461,8 +461,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let active = dir.path().join("active_data");
         std::fs::create_dir_all(&active).unwrap();
-        let fixture =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/scales/OA/clean.last.csv");
+        let fixture = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"),
+        )
+        .join("../fixtures/scales/OA/clean.last.csv");
         // Without the fixture's expectation columns.
         let text = std::fs::read_to_string(fixture).unwrap();
         let trimmed: String = text
