@@ -105,9 +105,12 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     const NONE: usize = usize::MAX;
     let n_participants = rk.uniques[0].len();
     let n_tags = t_i.map_or(1, |i| rk.uniques[i].len());
-    let n_slot_codes = s_i.map_or(1, |i| rk.uniques[i].len()) * n_tags;
+    let n_slot_codes = s_i
+        .map_or(1, |i| rk.uniques[i].len())
+        .saturating_mul(n_tags);
+    // Sessions × tags is small in any real table; a hash map stands in if it is not.
+    let mut slot_of_code = SlotIndex::new(n_slot_codes, df.height());
     let mut participant_rows: Vec<usize> = vec![NONE; n_participants];
-    let mut slot_of_code: Vec<usize> = vec![NONE; n_slot_codes];
     let mut slot_keys: Vec<(Option<String>, Option<String>)> = Vec::new();
     let mut row_cell: Vec<(u32, u32)> = Vec::with_capacity(df.height());
     for row in 0..df.height() {
@@ -118,12 +121,11 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
         }
         let s_code = s_i.map_or(0, |i| code[i]) as usize;
         let t_code = t_i.map_or(0, |i| code[i]) as usize;
-        let slot = &mut slot_of_code[s_code * n_tags + t_code];
-        if *slot == NONE {
-            *slot = slot_keys.len();
+        let slot = slot_of_code.get_or_insert(s_code * n_tags + t_code, || {
             slot_keys.push((text(row, s_i), text(row, t_i)));
-        }
-        row_cell.push((p as u32, *slot as u32));
+            slot_keys.len() - 1
+        });
+        row_cell.push((p as u32, slot as u32));
     }
     // cell[p * slots + slot] = the long row, or `NONE`.
     let n_slots = slot_keys.len();
@@ -244,6 +246,34 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     })
 }
 
+/// Slot number of each (session code, tag code) pair.
+enum SlotIndex {
+    Dense(Vec<usize>),
+    Sparse(PlHashMap<usize, usize>),
+}
+
+impl SlotIndex {
+    fn new(codes: usize, rows: usize) -> Self {
+        if codes <= rows.saturating_mul(4).max(1 << 16) {
+            SlotIndex::Dense(vec![usize::MAX; codes])
+        } else {
+            SlotIndex::Sparse(PlHashMap::default())
+        }
+    }
+
+    fn get_or_insert(&mut self, code: usize, new: impl FnOnce() -> usize) -> usize {
+        match self {
+            SlotIndex::Dense(slots) => {
+                if slots[code] == usize::MAX {
+                    slots[code] = new();
+                }
+                slots[code]
+            }
+            SlotIndex::Sparse(slots) => *slots.entry(code).or_insert_with(new),
+        }
+    }
+}
+
 impl Wide {
     /// Back to long form: one row per participant and (session, tag) with any value present,
     /// columns participant, session, tag, then the variables in their original order.
@@ -324,5 +354,23 @@ mod tests {
                 Some("zzz".into())
             ]
         );
+    }
+
+    #[test]
+    fn many_sessions_and_tags_take_the_sparse_slot_index() {
+        // 300 sessions × 300 tags = 90,000 pairs, more than the dense table allows for 300 rows.
+        let n = 300;
+        let text =
+            |prefix: &str| -> Vec<String> { (0..n).map(|i| format!("{prefix}{i}")).collect() };
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("participant".into(), vec!["1"; n]),
+            Column::new("session".into(), text("s")),
+            Column::new("tag".into(), text("t")),
+            Column::new("x".into(), (0..n as i64).collect::<Vec<_>>()),
+        ])
+        .unwrap();
+        let wide = long_to_wide(&df, "T", &WideOptions::default()).unwrap();
+        assert_eq!(wide.data.shape(), (1, n + 1));
+        assert_eq!(wide.to_long().unwrap().height(), n);
     }
 }
