@@ -99,6 +99,8 @@ pub struct CleanReport {
     pub merged_keys: usize,
     /// Duplicate keys where some row had no parseable date, so file order decided.
     pub undated_keys: usize,
+    /// Rows with an empty participant id: kept, never treated as duplicates of each other.
+    pub rows_without_participant: usize,
     /// The key columns used: participant, then `session` and `tag` when present.
     pub key_columns: Vec<String>,
     pub dropped: Vec<DroppedRow>,
@@ -373,8 +375,24 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
 
     // 2. Same key: a group number per row (codes are dense, so most tables need no hashing),
     // then only the groups with more than one row are looked at.
-    let group_of = key_groups(&row_keys);
-    let n_groups = group_of.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut group_of = key_groups(&row_keys);
+    let mut n_groups = group_of.iter().copied().max().map_or(0, |m| m as usize + 1);
+    // A row without a participant id is nobody's duplicate: each stays in a group of its own.
+    if let Some(no_id) = row_keys.uniques[0].iter().position(Option::is_none) {
+        for (row, group) in group_of.iter_mut().enumerate() {
+            if row_keys.key(row)[0] as usize == no_id {
+                *group = n_groups as u32;
+                n_groups += 1;
+                report.rows_without_participant += 1;
+            }
+        }
+        tracing::warn!(
+            table,
+            rows = report.rows_without_participant,
+            column = %keys[0],
+            "rows without a participant id are kept and not compared as duplicates"
+        );
+    }
     let mut count = vec![0u32; n_groups];
     for (row, &g) in group_of.iter().enumerate() {
         if alive[row] {
@@ -604,5 +622,27 @@ mod tests {
         // A small key space takes the array; a huge one (many unused codes) the hash map.
         assert_eq!(key_groups(&keys(3)), vec![0, 1, 0, 1, 2]);
         assert_eq!(key_groups(&keys(3_000_000)), vec![0, 1, 0, 1, 2]);
+    }
+
+    #[test]
+    fn an_empty_preferred_participant_column_is_passed_over() {
+        // Decoded Templeton Demographics: `participant` from the column union, empty;
+        // the ids are in `participantRSA`. One row has no id at all.
+        let csv = "id,session,participantRSA,participant,income\n\
+                   1,preTest,2,,low\n\
+                   2,preTest,3,,high\n\
+                   3,preTest,2,,lowest\n\
+                   4,preTest,,,mid\n\
+                   5,preTest,,,mid2\n";
+        let df = crate::read_csv_bytes(csv.as_bytes().to_vec(), "Demographics").unwrap();
+        let cleaned = clean(&df, None, &CleanOptions::default()).unwrap();
+        let r = &cleaned.report;
+        assert_eq!(r.key_columns[0], "participantRSA");
+        assert_eq!(r.rows_out, 4, "{r:?}");
+        assert_eq!(r.exact_duplicates, 0);
+        assert_eq!(r.duplicate_keys, 1);
+        assert_eq!(r.rows_without_participant, 2);
+        assert_eq!(r.dropped.len(), 1);
+        assert_eq!(r.dropped[0].id.as_deref(), Some("1"));
     }
 }

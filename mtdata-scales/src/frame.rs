@@ -184,7 +184,8 @@ pub const PARTICIPANT_COLUMNS: [&str; 4] = [
     "participantRSA",
 ];
 
-/// The participant column of `df`: `wanted` if given, else the first of [`PARTICIPANT_COLUMNS`].
+/// The participant column of `df`: `wanted` if given, else the first of [`PARTICIPANT_COLUMNS`]
+/// that holds any id (the first present one if none does).
 pub fn participant_column(df: &DataFrame, wanted: Option<&str>, table: &str) -> Result<String> {
     if let Some(w) = wanted {
         return find_column(df, w).ok_or_else(|| Error::MissingColumn {
@@ -193,9 +194,26 @@ pub fn participant_column(df: &DataFrame, wanted: Option<&str>, table: &str) -> 
             hint: "check the participant column name".into(),
         });
     }
-    PARTICIPANT_COLUMNS
+    let present: Vec<String> = PARTICIPANT_COLUMNS
         .iter()
-        .find_map(|c| find_column(df, c))
+        .filter_map(|c| find_column(df, c))
+        .collect();
+    // A decoded table keeps every column any of its rows had, so a preferred column can be
+    // there but empty (Templeton's Demographics has `participant` from the linked-table era,
+    // empty, next to the filled `participantRSA`): take the first one that holds ids.
+    let holds_ids = |name: &String| {
+        df.column(name).is_ok_and(|c| {
+            c.null_count() < c.len()
+                && c.str().map_or(true, |s| {
+                    s.iter().any(|v| v.is_some_and(|v| !v.trim().is_empty()))
+                })
+        })
+    };
+    present
+        .iter()
+        .find(|c| holds_ids(c))
+        .or_else(|| present.first())
+        .cloned()
         .ok_or_else(|| Error::MissingColumn {
             table: table.to_owned(),
             column: "participant".into(),

@@ -113,9 +113,16 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let mut participant_rows: Vec<usize> = vec![NONE; n_participants];
     let mut slot_keys: Vec<(Option<String>, Option<String>)> = Vec::new();
     let mut row_cell: Vec<(u32, u32)> = Vec::with_capacity(df.height());
+    // A row without a participant id cannot be anyone's: it gets a wide row of its own.
+    let no_id = rk.uniques[0].iter().position(Option::is_none);
     for row in 0..df.height() {
         let code = rk.key(row);
-        let p = code[0] as usize;
+        let p = if Some(code[0] as usize) == no_id {
+            participant_rows.push(NONE);
+            participant_rows.len() - 1
+        } else {
+            code[0] as usize
+        };
         if participant_rows[p] == NONE {
             participant_rows[p] = row;
         }
@@ -126,6 +133,21 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
             slot_keys.len() - 1
         });
         row_cell.push((p as u32, slot as u32));
+    }
+    if no_id.is_some() {
+        // The id-less code itself has no row: close the gap it leaves.
+        let mut new_index = vec![u32::MAX; participant_rows.len()];
+        let mut first_rows = Vec::with_capacity(participant_rows.len());
+        for (p, &row) in participant_rows.iter().enumerate() {
+            if row != NONE {
+                new_index[p] = first_rows.len() as u32;
+                first_rows.push(row);
+            }
+        }
+        for (p, _) in &mut row_cell {
+            *p = new_index[*p as usize];
+        }
+        participant_rows = first_rows;
     }
     // cell[p * slots + slot] = the long row, or `NONE`.
     let n_slots = slot_keys.len();
@@ -372,5 +394,18 @@ mod tests {
         let wide = long_to_wide(&df, "T", &WideOptions::default()).unwrap();
         assert_eq!(wide.data.shape(), (1, n + 1));
         assert_eq!(wide.to_long().unwrap().height(), n);
+    }
+
+    #[test]
+    fn rows_without_a_participant_id_get_wide_rows_of_their_own() {
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("participant".into(), vec![Some("1"), None, Some("1"), None]),
+            Column::new("session".into(), vec!["PRE", "PRE", "POST", "PRE"]),
+            Column::new("x".into(), vec![1i64, 2, 3, 4]),
+        ])
+        .unwrap();
+        let wide = long_to_wide(&df, "T", &WideOptions::default()).unwrap();
+        assert_eq!(wide.data.height(), 3);
+        assert_eq!(wide.to_long().unwrap().height(), 4);
     }
 }

@@ -79,7 +79,8 @@ pub struct ScaleArgs {
     #[arg(long, value_enum, value_name = "POLICY")]
     pub duplicates: Option<Duplicates>,
 
-    /// Participant id column [default: participant, participantId, participantDAO, participantRSA]
+    /// Participant id column [default: the first of participant, participantId, participantDAO,
+    /// participantRSA that holds ids]
     #[arg(long, value_name = "NAME")]
     pub participant_column: Option<String>,
 
