@@ -15,7 +15,8 @@ use crate::exit::Outcome;
 const AFTER_HELP: &str = "\
 The demo starts a MindTrails study-server simulator on 127.0.0.1 with a synthetic Templeton-like
 study (participant ids encrypted under a test-only key), writes config/server.config into the demo
-folder, and runs the real commands against it: export (with DELETE_MODE), decode and report.
+folder, and runs the real commands against it: export (with DELETE_MODE), decode, report, and
+(in a build with scoring) prepare.
 Nothing leaves this machine.
 
 Examples:
@@ -64,7 +65,7 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     let config_arg = setup.config.display().to_string();
     let mut problems = false;
     // The real commands, as a person would type them.
-    let steps: [&[&str]; 5] = [
+    let mut steps: Vec<&[&str]> = vec![
         &["export", "demo", "all"],
         // Older servers do not list Participant but answer for it; the client report uses it.
         &["export", "demo", "Participant"],
@@ -72,6 +73,10 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         &["report", "scale", "demo"],
         &["report", "client", "demo", "--html"],
     ];
+    // Scoring needs polars, which a `--no-default-features` build leaves out.
+    if cfg!(feature = "scales") {
+        steps.push(&["prepare", "all", "demo", "--study", "templeton"]);
+    }
     for words in steps {
         say(&format!(
             "\n$ mtdata --config {config_arg} {}",
@@ -104,6 +109,7 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         ("raw JSON backups", layout.raw_data()),
         ("marks, schedule, decoded CSV tables", layout.active_data()),
         ("reports (CSV, HTML)", layout.reports()),
+        ("cleaned, scored and wide tables", layout.processed_data()),
         ("logs", layout.logs()),
         ("config", setup.config.clone()),
     ] {

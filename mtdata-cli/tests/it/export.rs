@@ -68,6 +68,17 @@ fn demo_runs_end_to_end() {
     );
     assert!(demo.join("study/active_data/benchMark.json").exists());
     assert!(demo.join("study/active_data/study.json").exists());
+    #[cfg(feature = "scales")]
+    assert!(
+        std::fs::read_dir(demo.join("study/processed_data/wideform_data"))
+            .unwrap()
+            .any(|f| f
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("OA_transed_")),
+        "the demo prepares the scales"
+    );
     // A second demo replaces the first; a folder that is not a demo's is refused.
     assert!(
         mtdata()
