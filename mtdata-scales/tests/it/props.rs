@@ -1,16 +1,18 @@
 //! Properties: scores stay within the scale's bounds, a PNA code never changes a score
-//! (it is exactly like a missing answer), and long → wide → long is lossless.
+//! (it is exactly like a missing answer), reading item columns as numbers scores exactly like
+//! reading text, and long → wide → long is lossless.
 
 use mtdata_scales::polars::prelude::*;
 use mtdata_scales::{
-    Codebook, ScaleDef, ScoreOptions, Study, ValidValues, WideOptions, long_to_wide, score,
+    Codebook, OutputFormat, ScaleDef, ScoreOptions, Study, ValidValues, WideOptions, long_to_wide,
+    read_csv_bytes, read_scale_csv_bytes, score, table_bytes,
 };
 use proptest::prelude::*;
 
 const ROWS: usize = 12;
 
 /// A table for `scale` whose cells are picked by `choices`: a valid value, a PNA code, an
-/// out-of-range value, or missing. `pna_as_missing` writes every PNA code as an empty cell.
+/// out-of-range value, a word, or missing. `pna_as_missing` writes every PNA code as an empty cell.
 fn table(scale: &ScaleDef, choices: &[u16], pna_as_missing: bool) -> DataFrame {
     let mut columns = vec![
         Column::new(
@@ -43,6 +45,8 @@ fn table(scale: &ScaleDef, choices: &[u16], pna_as_missing: bool) -> DataFrame {
                                 }
                             }
                             3 if c.is_multiple_of(7) => Some((hi + 1000.0).to_string()),
+                            // Now and then a cell that is not a number at all.
+                            4 if c.is_multiple_of(11) => Some("often".to_owned()),
                             _ => {
                                 let span = (hi - lo) as usize + 1;
                                 let v = lo + (c / 10 % span) as f64;
@@ -62,6 +66,23 @@ fn table(scale: &ScaleDef, choices: &[u16], pna_as_missing: bool) -> DataFrame {
         columns.push(Column::new(item.name.as_str().into(), values));
     }
     DataFrame::new(ROWS, columns).unwrap()
+}
+
+/// A column as text, numbers normalised through f64 (`3` and `3.0` are the same answer).
+fn floats_or_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let c = df.column(name).unwrap();
+    if c.dtype().is_primitive_numeric() {
+        return floats(df, name)
+            .into_iter()
+            .map(|v| v.map(|x| x.to_string()))
+            .collect();
+    }
+    let c = c.cast(&DataType::String).unwrap();
+    c.str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect()
 }
 
 fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
@@ -118,9 +139,29 @@ proptest! {
     }
 
     #[test]
+    fn reading_items_as_numbers_scores_like_reading_text(choices in proptest::collection::vec(any::<u16>(), 64..256)) {
+        for study in Study::ALL {
+            let codebook = Codebook::builtin(study);
+            for scale in &codebook.scales {
+                let csv = table_bytes(&table(scale, &choices, false), OutputFormat::Csv, "t").unwrap();
+                let text = read_csv_bytes(csv.clone(), "t").unwrap();
+                let typed = read_scale_csv_bytes(csv, scale, "t").unwrap();
+                let a = score(&text, scale, &ScoreOptions::default()).unwrap();
+                let b = score(&typed, scale, &ScoreOptions::default()).unwrap();
+                for name in a.data.get_column_names_owned() {
+                    prop_assert_eq!(floats_or_text(&a.data, &name), floats_or_text(&b.data, &name),
+                        "{} {} {}", study, scale.name, name);
+                }
+                prop_assert_eq!(a.problems, b.problems);
+            }
+        }
+    }
+
+    #[test]
     fn long_to_wide_to_long_is_lossless(
         rows in proptest::collection::vec((0u8..6, 0usize..6, proptest::option::of(0u8..2), proptest::option::of(0i32..100), "[a-z ,\"]{0,6}"), 0..60),
         with_tag in any::<bool>(),
+        numeric_ids in any::<bool>(),
     ) {
         let sessions = ["SESSION2", "PRE", "POST", "ELIGIBLE", "SESSION1", "odd"];
         let mut seen = std::collections::HashSet::new();
@@ -128,8 +169,14 @@ proptest! {
         for (i, (p, s, t, n, txt)) in rows.into_iter().enumerate() {
             let tag = if with_tag { t.map(|t| ["pre", "post"][t as usize].to_owned()) } else { None };
             if !seen.insert((p, s, tag.clone())) { continue }
+            // Numeric ids take the array path; "05" (a leading zero) sends them back to hashing.
+            let id = match (numeric_ids, p) {
+                (false, _) => format!("p{p}"),
+                (true, 5) => "05".to_owned(),
+                (true, _) => p.to_string(),
+            };
             long.push([
-                Some(format!("p{p}")),
+                Some(id),
                 Some(sessions[s].to_owned()),
                 tag,
                 Some(i.to_string()),
