@@ -149,9 +149,11 @@ pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<R
     let columns: Vec<Column> = keys
         .iter()
         .map(|name| {
-            df.column(name)
+            let column = df
+                .column(name)
                 .and_then(|c| c.cast(&DataType::String))
-                .map_err(|e| Error::polars(table, e))
+                .map_err(|e| Error::polars(table, e))?;
+            without_failed_decryptions(df, name, column, table)
         })
         .collect::<Result<_>>()?;
     // The key columns are coded at the same time, each on its own core when there are several.
@@ -177,6 +179,34 @@ pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<R
         codes,
         uniques,
     })
+}
+
+/// An encrypted id that did not decrypt is kept as sent by decode (its `<column>_status` says
+/// `failed`): a ciphertext, which is nobody's id. Such cells count as no id here, as in reports.
+fn without_failed_decryptions(
+    df: &DataFrame,
+    name: &str,
+    column: Column,
+    table: &str,
+) -> Result<Column> {
+    let Some(status) = find_column(df, &format!("{name}_status")) else {
+        return Ok(column);
+    };
+    let status = df
+        .column(&status)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|e| Error::polars(table, e))?;
+    let status = status.str().map_err(|e| Error::polars(table, e))?;
+    if !status.iter().any(|s| s == Some("failed")) {
+        return Ok(column);
+    }
+    let values = column.str().map_err(|e| Error::polars(table, e))?;
+    let kept: StringChunked = values
+        .iter()
+        .zip(status.iter())
+        .map(|(v, s)| if s == Some("failed") { None } else { v })
+        .collect();
+    Ok(kept.with_name(name.into()).into_column())
 }
 
 /// A code per row (dense, in order of first appearance) and the text of each code. Large
@@ -644,5 +674,18 @@ mod tests {
         assert_eq!(r.rows_without_participant, 2);
         assert_eq!(r.dropped.len(), 1);
         assert_eq!(r.dropped[0].id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn ids_that_did_not_decrypt_are_no_ids() {
+        let csv = "id,session,participantRSA,participantRSA_status,x\n\
+                   1,PRE,2,decrypted,a\n\
+                   2,PRE,bm90IGFuIGlk,failed,b\n\
+                   3,PRE,2,decrypted,c\n";
+        let df = crate::read_csv_bytes(csv.as_bytes().to_vec(), "OA").unwrap();
+        let cleaned = clean(&df, None, &CleanOptions::default()).unwrap();
+        assert_eq!(cleaned.report.rows_without_participant, 1);
+        assert_eq!(cleaned.report.duplicate_keys, 1);
+        assert_eq!(cleaned.report.rows_out, 2);
     }
 }
