@@ -55,6 +55,8 @@ pub fn read_csv_bytes(bytes: Vec<u8>, table: &str) -> Result<DataFrame> {
     }
     CsvReadOptions::default()
         .with_has_header(true)
+        // One chunk per column: later gathers from many chunks copy every string.
+        .with_rechunk(true)
         .with_infer_schema_length(Some(0))
         .map_parse_options(|o| o.with_missing_is_null(true))
         .into_reader_with_file_handle(Cursor::new(bytes))
@@ -116,6 +118,8 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
         .collect();
     let typed = CsvReadOptions::default()
         .with_has_header(true)
+        // One chunk per column: later gathers from many chunks copy every string.
+        .with_rechunk(true)
         .with_infer_schema_length(Some(0))
         .with_schema_overwrite(Some(Arc::new(overwrite)))
         .map_parse_options(|o| o.with_missing_is_null(true))
