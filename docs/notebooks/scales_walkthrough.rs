@@ -30,7 +30,8 @@ pub fn run(fixtures: &Path) -> mtdata_scales::Result<String> {
 
     // --- cell: the study's codebook, and what the OASIS variants mean
     let codebook = Codebook::builtin(Study::CalmThinking);
-    let oa = codebook.scale("OA")?;
+    // `.clone()`: evcxr keeps only owned values from one cell to the next.
+    let oa = codebook.scale("OA")?.clone();
     for v in &oa.variants {
         let _ = writeln!(out, "{}: {}", v.name, v.description);
     }
@@ -38,7 +39,7 @@ pub fn run(fixtures: &Path) -> mtdata_scales::Result<String> {
     // --- cell: clean (latest row per participant and session), score, reshape
     let prepared = prepare(
         &oa_long,
-        oa,
+        &oa,
         &PrepareOptions {
             clean: CleanOptions {
                 policy: DuplicatePolicy::Last,
@@ -50,7 +51,7 @@ pub fn run(fixtures: &Path) -> mtdata_scales::Result<String> {
             ..PrepareOptions::default()
         },
     )?;
-    let report = &prepared.cleaned.report;
+    let report = prepared.cleaned.report.clone();
     let _ = writeln!(
         out,
         "rows {} -> {}; exact duplicates {}; duplicate keys {}",
@@ -61,7 +62,7 @@ pub fn run(fixtures: &Path) -> mtdata_scales::Result<String> {
     }
 
     // --- cell: the wide table, one row per participant
-    let wide = &prepared.wide.data;
+    let wide = prepared.wide.data.clone();
     let _ = writeln!(out, "{wide}");
 
     // --- cell: summarise: mean OASIS score per session
