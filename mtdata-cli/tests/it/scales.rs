@@ -30,6 +30,46 @@ fn prepare_cleans_scores_and_reshapes() {
     }
 }
 
+/// Decoded Templeton Demographics: `participant` is there but empty, the ids are in
+/// `participantRSA`, two of which did not decrypt and one is empty. Only participant 2's two rows
+/// are duplicates; the rows without a usable id are all kept.
+#[test]
+fn clean_finds_the_participant_column_that_holds_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("study/active_data");
+    std::fs::create_dir_all(&active).unwrap();
+    let csv = active.join("Demographics.csv");
+    std::fs::copy(
+        mtdata_fixtures::fixtures_dir().join("scales/Demographics/clean.participant-columns.csv"),
+        &csv,
+    )
+    .unwrap();
+    let out = mtdata()
+        .args(["clean", "Demographics"])
+        .arg(&csv)
+        .args(["--study", "templeton"])
+        .output()
+        .unwrap();
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("rows       6  kept       5  dropped 1 (exact 0, same key 1)"),
+        "{text}"
+    );
+    let cleaned_dir = dir.path().join("study/processed_data/cleaned_dup_data");
+    let dropped = std::fs::read_dir(&cleaned_dir)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("_dropped_"))
+        .unwrap();
+    let dropped = std::fs::read_to_string(dropped).unwrap();
+    // The earlier of participant 2's rows (id 1) goes; the latest (id 3) is kept.
+    assert_eq!(
+        dropped,
+        "row,id,session,tag,reason,kept_row\n0,1,preTest,,same key,2\n"
+    );
+}
+
 /// Replace `_YYYYMMDDTHHMMSSZ` stamps in file names.
 fn regex_free_stamp(text: &str) -> String {
     let mut out = String::new();
