@@ -6,7 +6,9 @@ use rayon::prelude::*;
 
 use crate::codebook::ScaleDef;
 use crate::error::{Error, Result};
-use crate::frame::{find_column, idx, number_column, participant_column, row_date_lookup};
+use crate::frame::{
+    find_column, idx, number_column, participant_column, row_date_lookup, text_column,
+};
 use crate::score::item_values;
 
 /// What to keep when several rows share (participant, session, tag).
@@ -146,26 +148,13 @@ impl RowKeys {
 
 pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<RowKeys> {
     let width = keys.len();
-    let columns: Vec<Column> = keys
+    let columns: Vec<StringChunked> = keys
         .iter()
-        .map(|name| {
-            let column = df
-                .column(name)
-                .and_then(|c| c.cast(&DataType::String))
-                .map_err(|e| Error::polars(table, e))?;
-            without_failed_decryptions(df, name, column, table)
-        })
+        .map(|name| without_failed_decryptions(df, name, text_column(df, name, table)?, table))
         .collect::<Result<_>>()?;
     // The key columns are coded at the same time, each on its own core when there are several.
-    let coded: Vec<(Vec<u32>, Vec<Option<String>>)> = columns
-        .par_iter()
-        .map(|column| {
-            column
-                .str()
-                .map(column_codes)
-                .map_err(|e| Error::polars(table, e))
-        })
-        .collect::<Result<_>>()?;
+    let coded: Vec<(Vec<u32>, Vec<Option<String>>)> =
+        columns.par_iter().map(column_codes).collect();
     let mut codes = vec![0u32; df.height() * width];
     let mut uniques = Vec::with_capacity(width);
     for (k, (column_codes, texts)) in coded.into_iter().enumerate() {
@@ -186,27 +175,22 @@ pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<R
 fn without_failed_decryptions(
     df: &DataFrame,
     name: &str,
-    column: Column,
+    values: StringChunked,
     table: &str,
-) -> Result<Column> {
+) -> Result<StringChunked> {
     let Some(status) = find_column(df, &format!("{name}_status")) else {
-        return Ok(column);
+        return Ok(values);
     };
-    let status = df
-        .column(&status)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(|e| Error::polars(table, e))?;
-    let status = status.str().map_err(|e| Error::polars(table, e))?;
+    let status = text_column(df, &status, table)?;
     if !status.iter().any(|s| s == Some("failed")) {
-        return Ok(column);
+        return Ok(values);
     }
-    let values = column.str().map_err(|e| Error::polars(table, e))?;
-    let kept: StringChunked = values
+    Ok(values
         .iter()
         .zip(status.iter())
         .map(|(v, s)| if s == Some("failed") { None } else { v })
-        .collect();
-    Ok(kept.with_name(name.into()).into_column())
+        .collect::<StringChunked>()
+        .with_name(name.into()))
 }
 
 /// A code per row (dense, in order of first appearance) and the text of each code. Large
@@ -326,16 +310,9 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     // Ids, sessions, tags and dates are looked up only for the (few) rows with duplicates.
     let ids = id_col
         .as_ref()
-        .map(|c| {
-            df.column(c)
-                .and_then(|c| c.cast(&DataType::String))
-                .map_err(|e| Error::polars(table, e))
-        })
+        .map(|c| text_column(df, c, table))
         .transpose()?;
-    let id_of = |row: usize| {
-        ids.as_ref()
-            .and_then(|c| c.str().ok()?.get(row).map(str::to_owned))
-    };
+    let id_of = |row: usize| ids.as_ref()?.get(row).map(str::to_owned);
     let mut report = CleanReport {
         rows_in: df.height(),
         key_columns: keys.clone(),

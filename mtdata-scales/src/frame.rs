@@ -30,21 +30,34 @@ impl OutputFormat {
 /// lost to type guessing (ids with leading zeros, a stray text value in a numeric column);
 /// scoring parses item columns itself and reports values it cannot use.
 pub fn read_table(path: &Path) -> Result<DataFrame> {
+    read_path(path, None)
+}
+
+/// Read a decoded table for `scale`: like [`read_table`], but the scale's numeric item columns
+/// are parsed as numbers while reading (on all cores, as pandas' `read_csv` does), which makes
+/// scoring several times faster. If any such cell is not a number the table is read again as
+/// text, so scoring can report the cell (row, id, value) instead of it being lost.
+pub fn read_scale_table(path: &Path, scale: &ScaleDef) -> Result<DataFrame> {
+    read_path(path, Some(scale))
+}
+
+fn read_path(path: &Path, scale: Option<&ScaleDef>) -> Result<DataFrame> {
     let table = path.display().to_string();
-    let is_parquet = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let bytes = std::fs::read(path).map_err(|e| Error::File {
         action: "read",
         path: path.to_owned(),
         message: e.to_string(),
     })?;
-    if is_parquet {
-        ParquetReader::new(Cursor::new(bytes))
+    let is_parquet = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    match scale {
+        // Parquet keeps its own column types.
+        _ if is_parquet => ParquetReader::new(Cursor::new(bytes))
             .finish()
-            .map_err(|e| Error::polars(&table, e))
-    } else {
-        read_csv_bytes(bytes, &table)
+            .map_err(|e| Error::polars(&table, e)),
+        Some(scale) => read_scale_csv_bytes(bytes, scale, &table),
+        None => read_csv_bytes(bytes, &table),
     }
 }
 
@@ -53,34 +66,22 @@ pub fn read_csv_bytes(bytes: Vec<u8>, table: &str) -> Result<DataFrame> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(DataFrame::empty());
     }
-    CsvReadOptions::default()
-        .with_has_header(true)
-        // One chunk per column: later gathers from many chunks copy every string.
-        .with_rechunk(true)
-        .with_infer_schema_length(Some(0))
-        .map_parse_options(|o| o.with_missing_is_null(true))
+    csv_reader(None)
         .into_reader_with_file_handle(Cursor::new(bytes))
         .finish()
         .map_err(|e| Error::polars(table, e))
 }
 
-/// Read a decoded table for `scale`: like [`read_table`], but the scale's numeric item columns
-/// are parsed as numbers while reading (on all cores, as pandas' `read_csv` does), which makes
-/// scoring several times faster. If any such cell is not a number the table is read again as
-/// text, so scoring can report the cell (row, id, value) instead of it being lost.
-pub fn read_scale_table(path: &Path, scale: &ScaleDef) -> Result<DataFrame> {
-    let is_parquet = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if is_parquet {
-        return read_table(path);
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::File {
-        action: "read",
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    read_scale_csv_bytes(bytes, scale, &path.display().to_string())
+/// The CSV options of both readers: a header row, every column text unless `numbers` says
+/// otherwise, empty cells missing.
+fn csv_reader(numbers: Option<Schema>) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        // One chunk per column: later gathers from many chunks copy every string.
+        .with_rechunk(true)
+        .with_infer_schema_length(Some(0))
+        .with_schema_overwrite(numbers.map(Arc::new))
+        .map_parse_options(|o| o.with_missing_is_null(true))
 }
 
 /// [`read_scale_table`] from CSV bytes.
@@ -98,31 +99,20 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
             _ => return read_csv_bytes(bytes, table),
         }
     };
-    let numeric: Vec<&String> = scale
+    let numeric: Vec<&str> = scale
         .items
         .iter()
         .filter(|i| i.valid.is_numeric())
-        .filter_map(|i| {
-            header
-                .iter()
-                .find(|h| **h == i.name)
-                .or_else(|| header.iter().find(|h| h.eq_ignore_ascii_case(&i.name)))
-        })
+        .filter_map(|i| find_name(header.iter().map(String::as_str), &i.name))
         .collect();
     if numeric.is_empty() {
         return read_csv_bytes(bytes, table);
     }
-    let overwrite: Schema = numeric
+    let numbers: Schema = numeric
         .iter()
-        .map(|name| Field::new(name.as_str().into(), DataType::Float64))
+        .map(|name| Field::new((*name).into(), DataType::Float64))
         .collect();
-    let typed = CsvReadOptions::default()
-        .with_has_header(true)
-        // One chunk per column: later gathers from many chunks copy every string.
-        .with_rechunk(true)
-        .with_infer_schema_length(Some(0))
-        .with_schema_overwrite(Some(Arc::new(overwrite)))
-        .map_parse_options(|o| o.with_missing_is_null(true))
+    let typed = csv_reader(Some(numbers))
         .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
         .finish();
     let mut df = match typed {
@@ -136,11 +126,7 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
     for name in numeric {
         let column = df.column(name).map_err(|e| Error::polars(table, e))?;
         let floats = column.f64().map_err(|e| Error::polars(table, e))?;
-        let whole = floats
-            .iter()
-            .flatten()
-            .all(|v| v.fract() == 0.0 && v.abs() < 9.0e15);
-        if whole {
+        if all_whole(floats.iter().flatten()) {
             let ints = column
                 .cast(&DataType::Int64)
                 .map_err(|e| Error::polars(table, e))?;
@@ -148,6 +134,12 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
         }
     }
     Ok(df)
+}
+
+/// Whether every value is a whole number an `i64` holds exactly, so a cast to integers loses
+/// nothing. (`v as i64 as f64 == v` rather than `fract()`, which is a libm call per value.)
+fn all_whole(mut values: impl Iterator<Item = f64>) -> bool {
+    values.all(|v| v.abs() < 9.0e15 && (v as i64) as f64 == v)
 }
 
 /// Serialize `df` as CSV or Parquet.
@@ -230,24 +222,28 @@ pub fn participant_column(df: &DataFrame, wanted: Option<&str>, table: &str) -> 
 
 /// The exact name of column `name` in `df`, matched case-insensitively.
 pub fn find_column(df: &DataFrame, name: &str) -> Option<String> {
-    df.get_column_names()
-        .into_iter()
-        .find(|c| c.as_str() == name)
-        .or_else(|| {
-            df.get_column_names()
-                .into_iter()
-                .find(|c| c.as_str().eq_ignore_ascii_case(name))
-        })
-        .map(|c| c.to_string())
+    find_name(df.get_column_names().into_iter().map(|c| c.as_str()), name).map(str::to_owned)
 }
 
-/// A column as text (numbers formatted by polars), for keys and dates.
+/// `name` among `names`: an exact match first, else one that differs only in case.
+fn find_name<'a>(names: impl Iterator<Item = &'a str> + Clone, name: &str) -> Option<&'a str> {
+    names
+        .clone()
+        .find(|c| *c == name)
+        .or_else(|| names.into_iter().find(|c| c.eq_ignore_ascii_case(name)))
+}
+
+/// A column as text (numbers formatted by polars), for keys, ids and dates.
+pub(crate) fn text_column(df: &DataFrame, name: &str, table: &str) -> Result<StringChunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| Error::polars(table, e))
+}
+
+/// A column's cells as owned text.
 pub fn text_values(df: &DataFrame, name: &str, table: &str) -> Result<Vec<Option<String>>> {
-    let col = df.column(name).map_err(|e| Error::polars(table, e))?;
-    let col = col
-        .cast(&DataType::String)
-        .map_err(|e| Error::polars(table, e))?;
-    let ca = col.str().map_err(|e| Error::polars(table, e))?;
+    let ca = text_column(df, name, table)?;
     Ok(ca.iter().map(|v| v.map(str::to_owned)).collect())
 }
 
@@ -283,13 +279,8 @@ pub(crate) fn numeric_cells(col: &Column, table: &str) -> Result<Float64Chunked>
 
 /// A float column, stored as integers when every value is whole (so `3` stays `3` in CSV).
 pub(crate) fn number_column(name: &str, values: &[Option<f64>]) -> Column {
-    // `v as i64 as f64 == v` rather than `fract()`, which is a libm call per value.
-    let whole = values
-        .iter()
-        .flatten()
-        .all(|&v| v.abs() < 9.0e15 && (v as i64) as f64 == v);
     let floats = float_column(name, values);
-    if whole {
+    if all_whole(values.iter().flatten().copied()) {
         // Whole and in range, so the cast is exact; it cannot fail.
         floats.strict_cast(&DataType::Int64).unwrap_or(floats)
     } else {
@@ -334,15 +325,7 @@ pub(crate) fn row_date_lookup(
     df: &DataFrame,
     table: &str,
 ) -> Result<Option<Box<dyn Fn(usize) -> Option<i64> + Send + Sync>>> {
-    let text = |name: Option<String>| -> Result<Option<StringChunked>> {
-        name.map(|c| {
-            df.column(&c)
-                .and_then(|c| c.cast(&DataType::String))
-                .and_then(|c| c.str().cloned())
-                .map_err(|e| Error::polars(table, e))
-        })
-        .transpose()
-    };
+    let text = |name: Option<String>| name.map(|c| text_column(df, &c, table)).transpose();
     let iso = text(find_column(df, "date_iso"))?;
     let sent = text(find_column(df, "date"))?;
     if iso.is_none() && sent.is_none() {
