@@ -8,6 +8,7 @@ use mtdata_core::catalog::{self, Study};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::tables::read_sheet;
 
 /// The valid values of one item: numbers in `min..=max`, plus PNA codes counted apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,24 +158,10 @@ impl Codebook {
     /// Add (or replace) entries from a CSV with the header `table,column,min,max,pna`, where
     /// `pna` lists codes separated by `;` (may be empty).
     pub fn extend_from_file(&mut self, path: &Path) -> Result<()> {
-        let mut reader = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| Error::csv(path, e))?;
-        let headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
-        if headers.iter().collect::<Vec<_>>() != ["table", "column", "min", "max", "pna"] {
-            return Err(Error::BadLine {
-                path: path.to_owned(),
-                line: 1,
-                message: "the header must be `table,column,min,max,pna`".into(),
-            });
-        }
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| Error::csv(path, e))?;
+        for (line, record) in read_sheet(path, &["table", "column", "min", "max", "pna"])? {
             let bad = |message: String| Error::BadLine {
                 path: path.to_owned(),
-                line: i + 2,
+                line,
                 message,
             };
             let number = |s: &str| {

@@ -71,26 +71,12 @@ impl TableMap {
 
     /// Add the entries of a CSV file with the header `task,table` to the built-in ones.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<()> {
-        let mut reader = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| Error::csv(path, e))?;
-        let headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
-        if headers.len() != 2 || &headers[0] != "task" || &headers[1] != "table" {
-            return Err(Error::BadLine {
-                path: path.to_owned(),
-                line: 1,
-                message: "the header must be `task,table`".into(),
-            });
-        }
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| Error::csv(path, e))?;
+        for (line, record) in read_sheet(path, &["task", "table"])? {
             let (task, table) = (&record[0], &record[1]);
             if task.is_empty() || table.is_empty() {
                 return Err(Error::BadLine {
                     path: path.to_owned(),
-                    line: i + 2,
+                    line,
                     message: "task and table must both be given".into(),
                 });
             }
@@ -98,6 +84,29 @@ impl TableMap {
         }
         Ok(())
     }
+}
+
+/// The rows of a small settings CSV a lab writes (`#` comments, cells trimmed) whose header must
+/// be `header`, each with the line number errors name (the header is line 1).
+pub(crate) fn read_sheet(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| Error::csv(path, e))?;
+    let headers = reader.headers().map_err(|e| Error::csv(path, e))?;
+    if !headers.iter().eq(header.iter().copied()) {
+        return Err(Error::BadLine {
+            path: path.to_owned(),
+            line: 1,
+            message: format!("the header must be `{}`", header.join(",")),
+        });
+    }
+    reader
+        .records()
+        .enumerate()
+        .map(|(i, record)| Ok((i + 2, record.map_err(|e| Error::csv(path, e))?)))
+        .collect()
 }
 
 /// Interned strings, so a million TaskLog rows cost a few integers each.
