@@ -2,6 +2,7 @@
 //! every row dropped.
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, Utf8ViewArray, View};
 use rayon::prelude::*;
 
 use crate::codebook::ScaleDef;
@@ -128,45 +129,74 @@ pub(crate) fn key_columns(
     Ok(keys)
 }
 
-/// Row keys as small integers (one code per distinct value per key column), row-major.
+/// Row keys as small integers: one code per distinct value per key column, dense and in order
+/// of first appearance.
 pub(crate) struct RowKeys {
-    pub width: usize,
-    pub codes: Vec<u32>,
-    /// Per key column, the text of each code.
-    pub uniques: Vec<Vec<Option<String>>>,
+    /// Per key column, the code of each row.
+    pub codes: Vec<Vec<u32>>,
+    /// Per key column, its cells (as text, failed decryptions missing).
+    columns: Vec<StringChunked>,
+    /// Per key column, the first row of each code.
+    first_rows: Vec<Vec<u32>>,
 }
 
 impl RowKeys {
-    pub fn key(&self, row: usize) -> &[u32] {
-        &self.codes[row * self.width..(row + 1) * self.width]
+    pub fn width(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.codes.first().map_or(0, Vec::len)
+    }
+
+    /// The code of `row` in key column `column`.
+    pub fn code(&self, row: usize, column: usize) -> u32 {
+        self.codes[column][row]
+    }
+
+    /// The first row of each code of key column `column`.
+    pub fn first_rows(&self, column: usize) -> &[u32] {
+        &self.first_rows[column]
     }
 
     pub fn text(&self, row: usize, column: usize) -> Option<String> {
-        self.uniques[column][self.codes[row * self.width + column] as usize].clone()
+        self.columns[column].get(row).map(str::to_owned)
+    }
+
+    /// How many distinct values key column `column` has (a missing cell counts as one).
+    pub fn distinct(&self, column: usize) -> usize {
+        self.first_rows[column].len()
+    }
+
+    /// The code of the missing cells of key column `column`, if it has any.
+    pub fn missing_code(&self, column: usize) -> Option<u32> {
+        let cells = &self.columns[column];
+        self.first_rows[column]
+            .iter()
+            .position(|&row| cells.get(row as usize).is_none())
+            .map(|code| code as u32)
     }
 }
 
 pub(crate) fn row_keys(df: &DataFrame, keys: &[String], table: &str) -> Result<RowKeys> {
-    let width = keys.len();
     let columns: Vec<StringChunked> = keys
         .iter()
-        .map(|name| without_failed_decryptions(df, name, text_column(df, name, table)?, table))
+        .map(|name| {
+            let cells = text_column(df, name, table)?;
+            Ok(without_failed_decryptions(df, name, cells, table)?
+                .rechunk()
+                .into_owned())
+        })
         .collect::<Result<_>>()?;
     // The key columns are coded at the same time, each on its own core when there are several.
-    let coded: Vec<(Vec<u32>, Vec<Option<String>>)> =
-        columns.par_iter().map(column_codes).collect();
-    let mut codes = vec![0u32; df.height() * width];
-    let mut uniques = Vec::with_capacity(width);
-    for (k, (column_codes, texts)) in coded.into_iter().enumerate() {
-        for (row, code) in column_codes.into_iter().enumerate() {
-            codes[row * width + k] = code;
-        }
-        uniques.push(texts);
-    }
+    let (codes, first_rows) = columns
+        .par_iter()
+        .map(|c| column_codes(c.downcast_as_array()))
+        .unzip();
     Ok(RowKeys {
-        width,
         codes,
-        uniques,
+        columns,
+        first_rows,
     })
 }
 
@@ -193,110 +223,133 @@ fn without_failed_decryptions(
         .with_name(name.into()))
 }
 
-/// A code per row (dense, in order of first appearance) and the text of each code. Large
-/// columns are split across the cores and the parts' codes merged.
-fn column_codes(ca: &StringChunked) -> (Vec<u32>, Vec<Option<String>>) {
-    if let Some(coded) = integer_codes(ca) {
+/// Rows per part when a column is coded on several cores.
+const PART: usize = 1 << 16;
+
+/// A code per row (dense, in order of first appearance) and the first row of each code.
+/// Large columns are split across the cores and the parts' codes merged.
+fn column_codes(cells: &Utf8ViewArray) -> (Vec<u32>, Vec<u32>) {
+    if let Some(coded) = integer_codes(cells) {
         return coded;
     }
-    const PART: usize = 1 << 16;
-    let parts = rayon::current_num_threads().clamp(1, ca.len().div_ceil(PART).max(1));
-    let size = ca.len().div_ceil(parts).max(1);
-    let slices: Vec<StringChunked> = (0..parts)
-        .map(|i| ca.slice((i * size) as i64, size))
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = (0..cells.len().div_ceil(PART))
+        .into_par_iter()
+        .map(|part| local_codes(cells, part * PART..((part + 1) * PART).min(cells.len())))
         .collect();
-    let local: Vec<(Vec<u32>, Vec<Option<&str>>)> = slices.par_iter().map(local_codes).collect();
-    let mut local = local.into_iter();
-    let (mut codes, mut texts) = local.next().unwrap_or_default();
-    codes.reserve(ca.len().saturating_sub(codes.len()));
-    let mut global: PlHashMap<Option<&str>, u32> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (*t, i as u32))
-        .collect();
-    for (part_codes, part_texts) in local {
-        let remap: Vec<u32> = part_texts
+    let mut codes = Vec::with_capacity(cells.len());
+    let mut first_rows = Vec::new();
+    let mut global: PlHashMap<Option<&str>, u32> = PlHashMap::default();
+    for (part_codes, part_first_rows) in parts {
+        let remap: Vec<u32> = part_first_rows
             .iter()
-            .map(|t| {
-                *global.entry(*t).or_insert_with(|| {
-                    texts.push(*t);
-                    (texts.len() - 1) as u32
+            .map(|&row| {
+                *global.entry(cells.get(row as usize)).or_insert_with(|| {
+                    first_rows.push(row);
+                    (first_rows.len() - 1) as u32
                 })
             })
             .collect();
         codes.extend(part_codes.iter().map(|c| remap[*c as usize]));
     }
-    (
-        codes,
-        texts.into_iter().map(|t| t.map(str::to_owned)).collect(),
-    )
+    (codes, first_rows)
+}
+
+/// Codes of `rows` of `cells`, in order of first appearance, and the first row of each.
+fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>, Vec<u32>) {
+    // Text of up to 12 bytes is held whole in its 16-byte view: such cells are looked up by
+    // their view (no hashing of text), others by their text.
+    let mut by_view: PlHashMap<u128, u32> = PlHashMap::default();
+    let mut by_text: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut missing = None;
+    let mut first_rows = Vec::new();
+    let mut codes = Vec::with_capacity(rows.len());
+    let views = cells.views();
+    for row in rows {
+        let new_code = || {
+            first_rows.push(row as u32);
+            (first_rows.len() - 1) as u32
+        };
+        let code = if !cells.is_valid(row) {
+            *missing.get_or_insert_with(new_code)
+        } else {
+            let view = views[row];
+            let short = view.length <= View::MAX_INLINE_SIZE;
+            match short.then(|| by_view.get(&view.as_u128())).flatten() {
+                Some(&code) => code,
+                None => {
+                    let code = *by_text.entry(cells.value(row)).or_insert_with(new_code);
+                    if short {
+                        by_view.insert(view.as_u128(), code);
+                    }
+                    code
+                }
+            }
+        };
+        codes.push(code);
+    }
+    (codes, first_rows)
 }
 
 /// [`column_codes`] for a column of plain non-negative integers without leading zeros (what
 /// MindTrails participant ids are), through an array indexed by value instead of hashing the
 /// text. `None` when a value is anything else or the values are too sparse for an array.
-fn integer_codes(ca: &StringChunked) -> Option<(Vec<u32>, Vec<Option<String>>)> {
+fn integer_codes(cells: &Utf8ViewArray) -> Option<(Vec<u32>, Vec<u32>)> {
     // u32::MAX stands for a missing cell.
     const NULL: u32 = u32::MAX;
-    let mut numbers = Vec::with_capacity(ca.len());
-    let mut max = 0u32;
-    for cell in ca.iter() {
-        let n = match cell {
-            None => NULL,
-            Some(text) => {
-                let b = text.as_bytes();
-                let plain = matches!(b, [b'0'] | [b'1'..=b'9', ..])
-                    && b.len() <= 9
-                    && b.iter().all(u8::is_ascii_digit);
-                if !plain {
-                    return None;
+    let parse = |text: &str| -> Option<u32> {
+        let b = text.as_bytes();
+        let plain = matches!(b, [b'0'] | [b'1'..=b'9', ..])
+            && b.len() <= 9
+            && b.iter().all(u8::is_ascii_digit);
+        plain.then(|| b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    // Parsed on all cores; the first cell that is not a plain number ends the attempt.
+    let parts: Vec<(Vec<u32>, u32)> = (0..cells.len().div_ceil(PART))
+        .into_par_iter()
+        .map(|part| {
+            let rows = part * PART..((part + 1) * PART).min(cells.len());
+            let mut numbers = Vec::with_capacity(rows.len());
+            let mut max = 0;
+            for row in rows {
+                let n = match cells.is_valid(row) {
+                    false => NULL,
+                    true => parse(cells.value(row))?,
+                };
+                if n != NULL {
+                    max = max.max(n);
                 }
-                b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+                numbers.push(n);
             }
-        };
-        if n != NULL {
-            max = max.max(n);
-        }
-        numbers.push(n);
-    }
+            Some((numbers, max))
+        })
+        .collect::<Option<_>>()?;
+    let max = parts.iter().map(|(_, m)| *m).max().unwrap_or(0);
     // An array of `max + 1` entries must stay small next to the column.
-    if max as usize > 4 * ca.len() + (1 << 20) {
+    if max as usize > 4 * cells.len() + (1 << 20) {
         return None;
     }
     let mut code_of = vec![NULL; max as usize + 1];
     let mut null_code = NULL;
-    let mut texts: Vec<Option<String>> = Vec::new();
-    let codes = numbers
-        .iter()
-        .map(|&n| {
-            let slot = if n == NULL {
+    let mut first_rows = Vec::new();
+    let mut codes = Vec::with_capacity(cells.len());
+    for (numbers, _) in parts {
+        let start = codes.len();
+        codes.extend(numbers);
+        // Each number is replaced by its code in place.
+        for (row, n) in codes[start..].iter_mut().enumerate() {
+            let slot = if *n == NULL {
                 &mut null_code
             } else {
-                &mut code_of[n as usize]
+                &mut code_of[*n as usize]
             };
             if *slot == NULL {
-                *slot = texts.len() as u32;
-                texts.push((n != NULL).then(|| n.to_string()));
+                *slot = first_rows.len() as u32;
+                first_rows.push((start + row) as u32);
             }
-            *slot
-        })
-        .collect();
-    Some((codes, texts))
-}
-
-fn local_codes(ca: &StringChunked) -> (Vec<u32>, Vec<Option<&str>>) {
-    let mut ids: PlHashMap<Option<&str>, u32> = PlHashMap::default();
-    let mut texts = Vec::new();
-    let codes = ca
-        .iter()
-        .map(|v| {
-            *ids.entry(v).or_insert_with(|| {
-                texts.push(v);
-                (texts.len() - 1) as u32
-            })
-        })
-        .collect();
-    (codes, texts)
+            *n = *slot;
+        }
+    }
+    Some((codes, first_rows))
 }
 
 /// Drop exact duplicates, then apply `options.policy` to rows sharing (participant, session, tag).
@@ -385,9 +438,9 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     let mut group_of = key_groups(&row_keys);
     let mut n_groups = group_of.iter().copied().max().map_or(0, |m| m as usize + 1);
     // A row without a participant id is nobody's duplicate: each stays in a group of its own.
-    if let Some(no_id) = row_keys.uniques[0].iter().position(Option::is_none) {
+    if let Some(no_id) = row_keys.missing_code(0) {
         for (row, group) in group_of.iter_mut().enumerate() {
-            if row_keys.key(row)[0] as usize == no_id {
+            if row_keys.code(row, 0) == no_id {
                 *group = n_groups as u32;
                 n_groups += 1;
                 report.rows_without_participant += 1;
@@ -462,8 +515,7 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
         if let Some(items) = &items {
             let mut unique: Vec<Vec<Option<f64>>> = Vec::new();
             for &r in rows {
-                let answers: Vec<Option<f64>> =
-                    items.columns.iter().map(|(_, _, v)| v[r]).collect();
+                let answers: Vec<Option<f64>> = items.columns.iter().map(|c| c.get(r)).collect();
                 if !unique.contains(&answers) {
                     unique.push(answers);
                 }
@@ -494,12 +546,12 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     };
     if let Some(items) = &items {
         // Answer columns become numbers (PNA and invalid values missing) so means fit in.
-        for (c, (col, _, values)) in items.columns.iter().enumerate() {
+        for (c, item) in items.columns.iter().enumerate() {
             let column: Vec<Option<f64>> = kept
                 .iter()
-                .map(|r| merged.get(r).map_or(values[*r], |m| m[c]))
+                .map(|r| merged.get(r).map_or(item.get(*r), |m| m[c]))
                 .collect();
-            data.with_column(number_column(col, &column))
+            data.with_column(number_column(&item.column, &column))
                 .map_err(|e| Error::polars(table, e))?;
         }
     }
@@ -511,14 +563,15 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
 /// A group number per row: rows with equal keys share it. Key codes are dense, so the
 /// combined code indexes an array when the key space is small, else a hash map.
 fn key_groups(keys: &RowKeys) -> Vec<u32> {
-    let rows = keys.codes.len() / keys.width.max(1);
-    let sizes: Vec<u64> = keys.uniques.iter().map(|u| u.len().max(1) as u64).collect();
+    let rows = keys.rows();
+    let sizes: Vec<u64> = (0..keys.width())
+        .map(|k| keys.distinct(k).max(1) as u64)
+        .collect();
     let space = sizes.iter().try_fold(1u64, |a, &b| a.checked_mul(b));
     let combined = |row: usize| {
-        keys.key(row)
-            .iter()
-            .zip(&sizes)
-            .fold(0u64, |acc, (&code, &size)| acc * size + u64::from(code))
+        sizes.iter().enumerate().fold(0u64, |acc, (k, &size)| {
+            acc * size + u64::from(keys.code(row, k))
+        })
     };
     match space {
         Some(space) if space <= (4 * rows as u64).max(1 << 16) => {
@@ -535,12 +588,23 @@ fn key_groups(keys: &RowKeys) -> Vec<u32> {
                 })
                 .collect()
         }
-        _ => {
-            let mut group_of_key: PlHashMap<&[u32], u32> = PlHashMap::default();
+        // The combined code still fits in 64 bits: hashed.
+        Some(_) => {
+            let mut group_of_key: PlHashMap<u64, u32> = PlHashMap::default();
             (0..rows)
                 .map(|row| {
                     let next = group_of_key.len() as u32;
-                    *group_of_key.entry(keys.key(row)).or_insert(next)
+                    *group_of_key.entry(combined(row)).or_insert(next)
+                })
+                .collect()
+        }
+        None => {
+            let mut group_of_key: PlHashMap<Vec<u32>, u32> = PlHashMap::default();
+            (0..rows)
+                .map(|row| {
+                    let next = group_of_key.len() as u32;
+                    let key = (0..keys.width()).map(|k| keys.code(row, k)).collect();
+                    *group_of_key.entry(key).or_insert(next)
                 })
                 .collect()
         }
@@ -578,15 +642,30 @@ impl CleanReport {
 mod tests {
     use super::*;
 
-    fn codes(values: &[Option<&str>]) -> (Vec<u32>, Vec<Option<String>>) {
-        column_codes(&StringChunked::new("k".into(), values))
+    /// Codes of `values`, and the text of each code.
+    fn codes<T: AsRef<str>>(values: &[Option<T>]) -> (Vec<u32>, Vec<Option<String>>) {
+        let text: Vec<Option<&str>> = values
+            .iter()
+            .map(|v| v.as_ref().map(AsRef::as_ref))
+            .collect();
+        let cells = StringChunked::new("k".into(), &text);
+        let (codes, first_rows) = column_codes(cells.downcast_as_array());
+        let texts = first_rows
+            .iter()
+            .map(|&row| values[row as usize].as_ref().map(|t| t.as_ref().to_owned()))
+            .collect();
+        (codes, texts)
+    }
+
+    fn is_integer(values: &[Option<&str>]) -> bool {
+        integer_codes(StringChunked::new("k".into(), values).downcast_as_array()).is_some()
     }
 
     #[test]
     fn integer_ids_and_text_ids_get_the_same_codes() {
         let ints = [Some("10"), Some("2"), Some("10"), None, Some("0"), None];
         let (c, t) = codes(&ints);
-        assert!(integer_codes(&StringChunked::new("k".into(), &ints)).is_some());
+        assert!(is_integer(&ints));
         assert_eq!(c, vec![0, 1, 0, 2, 3, 2]);
         assert_eq!(
             t,
@@ -594,11 +673,11 @@ mod tests {
         );
         // A leading zero makes a different id: hashed as text, never merged with "7".
         let padded = [Some("7"), Some("007"), Some("7")];
-        assert!(integer_codes(&StringChunked::new("k".into(), &padded)).is_none());
+        assert!(!is_integer(&padded));
         assert_eq!(codes(&padded).0, vec![0, 1, 0]);
         // Sparse ids (a huge value) also fall back to hashing, with the same answer.
         let sparse = [Some("999999999"), Some("1"), Some("999999999")];
-        assert!(integer_codes(&StringChunked::new("k".into(), &sparse)).is_none());
+        assert!(!is_integer(&sparse));
         assert_eq!(codes(&sparse).0, vec![0, 1, 0]);
     }
 
@@ -607,7 +686,7 @@ mod tests {
         let values: Vec<Option<String>> = (0..200_000)
             .map(|i| (i % 97 != 0).then(|| format!("p{}", (i * 7919) % 1000)))
             .collect();
-        let (c, t) = column_codes(&StringChunked::new("k".into(), &values));
+        let (c, t) = codes(&values);
         let mut seen: Vec<Option<String>> = Vec::new();
         for (v, code) in values.iter().zip(&c) {
             let expected = seen.iter().position(|s| s == v).unwrap_or_else(|| {
@@ -622,9 +701,9 @@ mod tests {
     #[test]
     fn key_groups_agree_between_the_array_and_the_hash_map() {
         let keys = |uniques: usize| RowKeys {
-            width: 2,
-            codes: vec![0, 1, 2, 0, 0, 1, 2, 0, 1, 1],
-            uniques: vec![vec![None; uniques], vec![None; 2]],
+            codes: vec![vec![0, 2, 0, 2, 1], vec![1, 0, 1, 0, 1]],
+            columns: Vec::new(),
+            first_rows: vec![vec![0; uniques], vec![0; 2]],
         };
         // A small key space takes the array; a huge one (many unused codes) the hash map.
         assert_eq!(key_groups(&keys(3)), vec![0, 1, 0, 1, 2]);

@@ -42,6 +42,16 @@ pub enum Error {
     )]
     DuplicateKeys { table: String, groups: usize },
 
+    /// A wide table would have more cells than long-to-wide can index.
+    #[error(
+        "table {table}: a wide table of {rows} participants × {slots} sessions is too large; split the table by session first"
+    )]
+    TooWide {
+        table: String,
+        rows: usize,
+        slots: usize,
+    },
+
     /// Reading or writing a file failed.
     #[error("cannot {action} {path}: {message}")]
     File {

@@ -1,15 +1,14 @@
 //! Scoring: PNA codes to missing, recodes, validation, then the rules of one variant.
 
 use polars::prelude::*;
-use polars_arrow::array::PrimitiveArray;
-use polars_arrow::bitmap::Bitmap;
+use polars_arrow::array::{Array, PrimitiveArray};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 
 use crate::codebook::{ItemDef, Rule, ScaleDef, ScoreDef, ValidValues};
 use crate::error::{Error, Result};
-use crate::frame::{
-    find_column, float_column, number_column, numeric_cells, parse_number, text_values,
-};
+use crate::frame::{find_column, numeric_cells, parse_number, text_values};
 
 /// Options of [`score`]; `Default` scores with the scale's default variant.
 #[derive(Debug, Clone, Default)]
@@ -75,21 +74,84 @@ pub struct Scored {
     pub problems: Vec<ValueProblem>,
 }
 
+/// One numeric item column after cleaning: "prefer not to answer" and invalid cells missing,
+/// recodes applied.
+#[derive(Debug, Clone)]
+pub struct ItemColumn {
+    /// Column name in the table.
+    pub column: String,
+    /// Item name in the codebook.
+    pub item: String,
+    cells: Cells,
+}
+
+/// Whole numbers stay integers, anything else is floats. An integer column read as numbers is
+/// kept as read, under a new validity, so a missing cell's slot may hold any number.
+#[derive(Debug, Clone)]
+enum Cells {
+    Integers(PrimitiveArray<i64>),
+    Numbers(PrimitiveArray<f64>),
+}
+
+impl ItemColumn {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match &self.cells {
+            Cells::Integers(a) => a.len(),
+            Cells::Numbers(a) => a.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cleaned value of `row` (`None` when missing). Panics if `row` is out of bounds.
+    pub fn get(&self, row: usize) -> Option<f64> {
+        match &self.cells {
+            Cells::Integers(a) => a.is_valid(row).then(|| a.value(row) as f64),
+            Cells::Numbers(a) => a.is_valid(row).then(|| a.value(row)),
+        }
+    }
+
+    /// The cleaned values in row order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        (0..self.len()).map(|row| self.get(row))
+    }
+
+    /// The column as it goes into the scored table: integers when every value is whole.
+    pub fn to_column(&self) -> Column {
+        let name = self.column.as_str().into();
+        match &self.cells {
+            Cells::Integers(a) => Int64Chunked::with_chunk(name, a.clone()).into_column(),
+            Cells::Numbers(a) => Float64Chunked::with_chunk(name, a.clone()).into_column(),
+        }
+    }
+
+    /// Add rows `start..start + sums.len()` to `sums`, and count the present ones in `counts`.
+    fn add_to(&self, start: usize, sums: &mut [f64], counts: &mut [u32]) {
+        let rows = start..start + sums.len();
+        match &self.cells {
+            Cells::Integers(a) => add_present(&a.values()[rows], a.validity(), start, sums, counts),
+            Cells::Numbers(a) => add_present(&a.values()[rows], a.validity(), start, sums, counts),
+        }
+    }
+}
+
 /// Cleaned numeric item values of a table: PNA → missing, recode, validity check.
 #[derive(Debug, Clone)]
 pub struct ItemValues {
-    /// (column name in the table, item name in the codebook, values)
-    pub columns: Vec<(String, String, Vec<Option<f64>>)>,
+    /// One column per numeric item the table has, in codebook order.
+    pub columns: Vec<ItemColumn>,
     pub problems: Vec<ValueProblem>,
 }
 
 impl ItemValues {
     /// Values of codebook item `name`.
-    pub fn get(&self, name: &str) -> Option<&[Option<f64>]> {
+    pub fn get(&self, name: &str) -> Option<&ItemColumn> {
         self.columns
             .iter()
-            .find(|(_, item, _)| item.eq_ignore_ascii_case(name))
-            .map(|(_, _, v)| v.as_slice())
+            .find(|c| c.item.eq_ignore_ascii_case(name))
     }
 }
 
@@ -124,7 +186,7 @@ pub fn item_values(df: &DataFrame, scale: &ScaleDef) -> Result<ItemValues> {
     };
     let mut columns = Vec::with_capacity(present.len());
     let mut problems = Vec::new();
-    for ((item, col), (values, bad)) in present.into_iter().zip(cleaned) {
+    for ((item, col), (cells, bad)) in present.into_iter().zip(cleaned) {
         problems.extend(bad.into_iter().map(|(row, value, kind)| ValueProblem {
             row,
             id: ids.as_ref().and_then(|v| v[row].clone()),
@@ -132,26 +194,50 @@ pub fn item_values(df: &DataFrame, scale: &ScaleDef) -> Result<ItemValues> {
             value,
             kind,
         }));
-        columns.push((col, item.name.clone(), values));
+        columns.push(ItemColumn {
+            column: col,
+            item: item.name.clone(),
+            cells,
+        });
     }
     Ok(ItemValues { columns, problems })
 }
 
 /// One item column: PNA → missing, recode, validity check; invalid cells as (row, text, why).
-type CleanedItem = (Vec<Option<f64>>, Vec<(usize, String, ProblemKind)>);
+type CleanedItem = (Cells, Vec<(usize, String, ProblemKind)>);
 
 fn clean_item(df: &DataFrame, col: &str, item: &ItemDef, scale: &ScaleDef) -> Result<CleanedItem> {
     let table = scale.name.as_str();
-    let mut problems = Vec::new();
+    let column = df.column(col).map_err(|e| Error::polars(table, e))?;
     let bounds = match &item.valid {
         ValidValues::Range { min, max } if scale.recode.is_empty() => Some((*min, *max)),
         _ => None,
     };
+    // The common case, integers read as numbers with a whole-number range and no recode, 64
+    // cells at a time.
+    if let (DataType::Int64, Some(range)) = (column.dtype(), bounds.and_then(IntegerRange::new))
+        && let Some(pna) = whole_pna(&scale.pna)
+    {
+        let array = column
+            .i64()
+            .map_err(|e| Error::polars(table, e))?
+            .rechunk()
+            .downcast_as_array()
+            .clone();
+        let (valid, out_of_range) = check_integers(&array, &pna, range);
+        let values = array.values();
+        let problems = out_of_range
+            .into_iter()
+            .map(|row| (row, values[row].to_string(), ProblemKind::OutOfRange))
+            .collect();
+        return Ok((Cells::Integers(array.with_validity(Some(valid))), problems));
+    }
+
+    let mut problems = Vec::new();
     let mut check = |row: usize, v: f64| -> Option<f64> {
         if scale.pna.contains(&v) {
             return None;
         }
-        // The common case (a range, no recode) without the general path below.
         if let Some((min, max)) = bounds {
             if v >= min && v <= max {
                 return Some(v);
@@ -180,49 +266,251 @@ fn clean_item(df: &DataFrame, col: &str, item: &ItemDef, scale: &ScaleDef) -> Re
             Some(r) => Some(r),
         }
     };
-    let column = df.column(col).map_err(|e| Error::polars(table, e))?;
-    let values = match column.dtype() {
+    let mut cleaned = CellBuilder::with_capacity(column.len());
+    match column.dtype() {
         DataType::String => {
             let text = column.str().map_err(|e| Error::polars(table, e))?;
             let mut bad = Vec::new();
-            let values = text
-                .iter()
-                .enumerate()
-                .map(|(row, cell)| match cell.map(parse_number) {
+            for (row, cell) in text.iter().enumerate() {
+                cleaned.push(match cell.map(parse_number) {
                     None | Some(Ok(None)) => None,
                     Some(Ok(Some(v))) => check(row, v),
                     Some(Err(())) => {
                         bad.push((row, cell.unwrap_or_default().to_owned()));
                         None
                     }
-                })
-                .collect();
+                });
+            }
             problems.extend(
                 bad.into_iter()
                     .map(|(row, text)| (row, text, ProblemKind::NotANumber)),
             );
-            values
         }
-        // Straight over the arrays (not the cell iterator): this loop is most of scoring.
         DataType::Int64 => {
             let cells = column.i64().map_err(|e| Error::polars(table, e))?;
-            let mut values = Vec::with_capacity(cells.len());
-            for array in cells.downcast_iter() {
-                clean_array(array, |v| v as f64, &mut values, &mut check);
+            for (row, cell) in cells.iter().enumerate() {
+                cleaned.push(cell.and_then(|v| check(row, v as f64)));
             }
-            values
         }
         _ => {
             let cells = numeric_cells(column, table)?;
-            let mut values = Vec::with_capacity(cells.len());
-            for array in cells.downcast_iter() {
-                clean_array(array, |v| v, &mut values, &mut check);
+            for (row, cell) in cells.iter().enumerate() {
+                cleaned.push(cell.filter(|v| !v.is_nan()).and_then(|v| check(row, v)));
             }
-            values
         }
-    };
+    }
     problems.sort_by_key(|p| p.0);
-    Ok((values, problems))
+    Ok((cleaned.finish(), problems))
+}
+
+/// The PNA codes as integers, when they all are (a fraction can never match an integer cell,
+/// but the general path handles that case).
+fn whole_pna(pna: &[f64]) -> Option<Vec<i64>> {
+    pna.iter()
+        .map(|&p| (p.fract() == 0.0 && p.abs() < 9.0e15).then_some(p as i64))
+        .collect()
+}
+
+/// `min..=max` of whole numbers, checked as one unsigned comparison.
+#[derive(Clone, Copy)]
+struct IntegerRange {
+    min: i64,
+    span: u64,
+}
+
+impl IntegerRange {
+    fn new((min, max): (f64, f64)) -> Option<Self> {
+        let whole = |v: f64| v.fract() == 0.0 && v.abs() < 9.0e15;
+        (whole(min) && whole(max) && min <= max).then(|| IntegerRange {
+            min: min as i64,
+            span: (max as i64).wrapping_sub(min as i64) as u64,
+        })
+    }
+
+    fn contains(self, v: i64) -> bool {
+        (v.wrapping_sub(self.min) as u64) <= self.span
+    }
+}
+
+/// The validity of a range-checked integer item without recodes (present, not PNA, in the
+/// range), and the rows of present non-PNA answers outside the range.
+fn check_integers(
+    array: &PrimitiveArray<i64>,
+    pna: &[i64],
+    range: IntegerRange,
+) -> (Bitmap, Vec<usize>) {
+    // The number of PNA codes as a constant, so the comparisons unroll without branches.
+    match *pna {
+        [] => check_integers_with(array, [], range),
+        [a] => check_integers_with(array, [a], range),
+        [a, b] => check_integers_with(array, [a, b], range),
+        [a, b, c] => check_integers_with(array, [a, b, c], range),
+        _ => check_integers_with_slice(array, pna, range),
+    }
+}
+
+fn check_integers_with<const N: usize>(
+    array: &PrimitiveArray<i64>,
+    pna: [i64; N],
+    range: IntegerRange,
+) -> (Bitmap, Vec<usize>) {
+    check_words(array, |v| {
+        let is_pna = pna.iter().fold(false, |hit, &p| hit | (p == v));
+        (range.contains(v), is_pna)
+    })
+}
+
+fn check_integers_with_slice(
+    array: &PrimitiveArray<i64>,
+    pna: &[i64],
+    range: IntegerRange,
+) -> (Bitmap, Vec<usize>) {
+    check_words(array, |v| (range.contains(v), pna.contains(&v)))
+}
+
+/// The validity (present, in range, not PNA) and the out-of-range rows (present, not PNA) of
+/// `array`, with `test(v)` = (in range, PNA).
+fn check_words(
+    array: &PrimitiveArray<i64>,
+    test: impl Fn(i64) -> (bool, bool),
+) -> (Bitmap, Vec<usize>) {
+    let values = array.values().as_slice();
+    let mut valid = Vec::with_capacity(values.len().div_ceil(8));
+    let mut out_of_range = Vec::new();
+    for_each_word(array.validity(), 0, values.len(), |offset, present, n| {
+        let (mut in_range, mut is_pna) = (0u64, 0u64);
+        for (j, &v) in values[offset..offset + n].iter().enumerate() {
+            let (inside, pna) = test(v);
+            in_range |= u64::from(inside) << j;
+            is_pna |= u64::from(pna) << j;
+        }
+        valid.extend_from_slice(&(in_range & !is_pna & present).to_le_bytes()[..n.div_ceil(8)]);
+        let mut bad = !in_range & !is_pna & present;
+        while bad != 0 {
+            out_of_range.push(offset + bad.trailing_zeros() as usize);
+            bad &= bad - 1;
+        }
+    });
+    (Bitmap::from_u8_vec(valid, values.len()), out_of_range)
+}
+
+/// Call `f(offset, word, n)` for rows `start..start + len` of `validity` (all present when
+/// `None`), 64 rows at a time: bit `j` of `word` is row `start + offset + j`, `n` rows (≤ 64).
+fn for_each_word(
+    validity: Option<&Bitmap>,
+    start: usize,
+    len: usize,
+    mut f: impl FnMut(usize, u64, usize),
+) {
+    // Bits past the `n` rows are always clear.
+    let mut f = |offset: usize, word: u64, n: usize| {
+        f(offset, word & (u64::MAX >> (64 - n)), n);
+    };
+    let Some(validity) = validity else {
+        for offset in (0..len).step_by(64) {
+            f(offset, u64::MAX, (len - offset).min(64));
+        }
+        return;
+    };
+    let bits = validity.clone().sliced(start, len);
+    let mut words = bits.fast_iter_u64();
+    let mut offset = 0;
+    for word in &mut words {
+        f(offset, word, 64);
+        offset += 64;
+    }
+    let ([lo, hi], left) = words.remainder();
+    if left > 0 {
+        f(offset, lo, left.min(64));
+    }
+    if left > 64 {
+        f(offset + 64, hi, left - 64);
+    }
+}
+
+/// `sums[i] += values[i]` and `counts[i] += 1` for the present rows (`validity` starts at row
+/// `start`; `values`, `sums` and `counts` at row `start`).
+fn add_present<T: Copy + ToF64>(
+    values: &[T],
+    validity: Option<&Bitmap>,
+    start: usize,
+    sums: &mut [f64],
+    counts: &mut [u32],
+) {
+    for_each_word(validity, start, values.len(), |offset, word, n| {
+        let rows = offset..offset + n;
+        let cells = values[rows.clone()].iter();
+        for (j, ((sum, count), v)) in sums[rows.clone()]
+            .iter_mut()
+            .zip(&mut counts[rows])
+            .zip(cells)
+            .enumerate()
+        {
+            let present = (word >> j) & 1 == 1;
+            *sum += if present { v.to_f64() } else { 0.0 };
+            *count += u32::from(present);
+        }
+    });
+}
+
+/// The numbers item cells hold.
+trait ToF64 {
+    fn to_f64(self) -> f64;
+}
+
+impl ToF64 for i64 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl ToF64 for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// Cleaned cells collected one at a time (the paths with text, recodes or sets of values).
+struct CellBuilder {
+    values: Vec<f64>,
+    valid: MutableBitmap,
+}
+
+impl CellBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        CellBuilder {
+            values: Vec::with_capacity(rows),
+            valid: MutableBitmap::with_capacity(rows),
+        }
+    }
+
+    fn push(&mut self, value: Option<f64>) {
+        self.values.push(value.unwrap_or(0.0));
+        self.valid.push(value.is_some());
+    }
+
+    /// Integers when every present value is whole (so `3` stays `3` in CSV), else floats.
+    fn finish(self) -> Cells {
+        let valid: Option<Bitmap> = self.valid.into();
+        let whole = self
+            .values
+            .iter()
+            .all(|v| v.fract() == 0.0 && v.abs() < 9.0e15);
+        if whole {
+            let values: Vec<i64> = self.values.iter().map(|&v| v as i64).collect();
+            Cells::Integers(PrimitiveArray::new(
+                ArrowDataType::Int64,
+                values.into(),
+                valid,
+            ))
+        } else {
+            Cells::Numbers(PrimitiveArray::new(
+                ArrowDataType::Float64,
+                self.values.into(),
+                valid,
+            ))
+        }
+    }
 }
 
 fn fmt_number(v: f64) -> String {
@@ -241,27 +529,24 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
     let variant = scale.variant(options.variant.as_deref())?;
     let items = item_values(df, scale)?;
     let mut data = df.clone();
-    for (col, _, values) in &items.columns {
-        let column = match integers_with_gaps(df, col, values, scale) {
-            Some(column) => column,
-            None => number_column(col, values),
-        };
-        data.with_column(column)
+    for item in &items.columns {
+        data.with_column(item.to_column())
             .map_err(|e| Error::polars(&scale.name, e))?;
     }
     let mut rules = Vec::new();
     if let Some(variant) = variant {
-        let mut computed: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+        let mut computed: Vec<(String, PrimitiveArray<f64>)> = Vec::new();
         for def in &variant.scores {
             let values = compute(def, scale, &items, &computed, df.height())?;
-            data.with_column(float_column(&def.name, &values))
+            let column = Float64Chunked::with_chunk(def.name.as_str().into(), values.clone());
+            data.with_column(column.into_column())
                 .map_err(|e| Error::polars(&scale.name, e))?;
             if let Some(t) = &def.threshold {
-                let flags: Vec<Option<bool>> = values
+                let flags: BooleanChunked = values
                     .iter()
-                    .map(|v| v.map(|x| t.op.holds(x, t.value)))
+                    .map(|v| v.map(|x| t.op.holds(*x, t.value)))
                     .collect();
-                data.with_column(Column::new(t.column.as_str().into(), flags))
+                data.with_column(flags.with_name(t.column.as_str().into()).into_column())
                     .map_err(|e| Error::polars(&scale.name, e))?;
             }
             rules.push(RuleRecord {
@@ -288,68 +573,14 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
     })
 }
 
-/// Append one array's cells, converted by `to_f64` and passed through `check` (row, value);
-/// null and NaN cells are missing.
-fn clean_array<T: polars_arrow::types::NativeType>(
-    array: &PrimitiveArray<T>,
-    to_f64: impl Fn(T) -> f64,
-    values: &mut Vec<Option<f64>>,
-    check: &mut impl FnMut(usize, f64) -> Option<f64>,
-) {
-    let offset = values.len();
-    let raw = array.values().as_slice();
-    let mut cell = |i: usize, v: T| {
-        let x = to_f64(v);
-        if x.is_nan() {
-            None
-        } else {
-            check(offset + i, x)
-        }
-    };
-    match array.validity() {
-        None => values.extend(raw.iter().enumerate().map(|(i, &v)| cell(i, v))),
-        Some(valid) => values.extend(
-            raw.iter()
-                .zip(valid.iter())
-                .enumerate()
-                .map(|(i, (&v, ok))| if ok { cell(i, v) } else { None }),
-        ),
-    }
-}
-
-/// The cleaned column of an integer item without copying its values: when nothing was
-/// recoded, cleaning only blanks cells, so the input's values are kept under a new validity.
-fn integers_with_gaps(
-    df: &DataFrame,
-    col: &str,
-    values: &[Option<f64>],
-    scale: &ScaleDef,
-) -> Option<Column> {
-    if !scale.recode.is_empty() {
-        return None;
-    }
-    let input = df.column(col).ok()?.i64().ok()?;
-    let kept: Bitmap = values.iter().map(Option::is_some).collect();
-    let mut offset = 0;
-    let chunks: Vec<PrimitiveArray<i64>> = input
-        .downcast_iter()
-        .map(|array| {
-            let validity = kept.clone().sliced(offset, array.len());
-            offset += array.len();
-            array.clone().with_validity(Some(validity))
-        })
-        .collect();
-    Some(Int64Chunked::from_chunk_iter(col.into(), chunks).into_column())
-}
-
 fn compute(
     def: &ScoreDef,
     scale: &ScaleDef,
     items: &ItemValues,
-    computed: &[(String, Vec<Option<f64>>)],
+    computed: &[(String, PrimitiveArray<f64>)],
     height: usize,
-) -> Result<Vec<Option<f64>>> {
-    let lookup = |names: &[String]| -> Result<Vec<&[Option<f64>]>> {
+) -> Result<PrimitiveArray<f64>> {
+    let lookup = |names: &[String]| -> Result<Vec<&ItemColumn>> {
         names
             .iter()
             .map(|n| {
@@ -364,111 +595,102 @@ fn compute(
             })
             .collect()
     };
+    let per_row = |score: &(dyn Fn(usize) -> Option<f64> + Sync)| -> PrimitiveArray<f64> {
+        let values: Vec<Option<f64>> = (0..height).into_par_iter().map(score).collect();
+        values.into()
+    };
     if def.rule == Rule::MeanOfScores {
-        let parts: Vec<&[Option<f64>]> = def
+        let parts: Vec<&PrimitiveArray<f64>> = def
             .items
             .iter()
-            .filter_map(|n| {
-                computed
-                    .iter()
-                    .find(|(c, _)| c == n)
-                    .map(|(_, v)| v.as_slice())
-            })
+            .filter_map(|n| computed.iter().find(|(c, _)| c == n).map(|(_, v)| v))
             .collect();
-        return Ok((0..height)
-            .map(|row| mean_of(parts.iter().map(|p| p[row]), def.min_answered).map(|(m, _)| m))
-            .collect());
+        return Ok(per_row(&|row| {
+            mean_of(parts.iter().map(|p| p.get(row)), def.min_answered).map(|(m, _)| m)
+        }));
     }
     let cols = lookup(&def.items)?;
     let n_items = cols.len() as f64;
     let min = def.min_answered;
     let out = match &def.rule {
-        Rule::Sum | Rule::SumMissingAsZero => {
-            let (sums, counts) = sums_and_counts(&cols, height);
-            finish(&sums, &counts, min, |sum, _| sum)
-        }
-        Rule::Mean => {
-            let (sums, counts) = sums_and_counts(&cols, height);
-            finish(&sums, &counts, min, |sum, n| sum / n)
-        }
-        Rule::ScaledMean { factor } => {
-            let (sums, counts) = sums_and_counts(&cols, height);
-            finish(&sums, &counts, min, |sum, n| sum / n * factor)
-        }
-        Rule::ProratedSum => {
-            let (sums, counts) = sums_and_counts(&cols, height);
-            finish(&sums, &counts, min, |sum, n| sum / n * n_items)
-        }
+        Rule::Sum | Rule::SumMissingAsZero => sum_rule(&cols, height, min, |sum, _| sum),
+        Rule::Mean => sum_rule(&cols, height, min, |sum, n| sum / n),
+        Rule::ScaledMean { factor } => sum_rule(&cols, height, min, |sum, n| sum / n * factor),
+        Rule::ProratedSum => sum_rule(&cols, height, min, |sum, n| sum / n * n_items),
         Rule::MedianImputedSum { factor } => {
             let medians: Vec<Option<f64>> = cols.iter().map(|c| median(c)).collect();
-            (0..height)
-                .map(|row| {
-                    let answered = cols.iter().filter(|c| c[row].is_some()).count();
-                    if answered < min {
-                        return None;
-                    }
-                    let mut sum = 0.0;
-                    for (c, m) in cols.iter().zip(&medians) {
-                        sum += c[row].or(*m)?;
-                    }
-                    Some(sum * factor)
-                })
-                .collect()
+            per_row(&|row| {
+                let answered = cols.iter().filter(|c| c.get(row).is_some()).count();
+                if answered < min {
+                    return None;
+                }
+                let mut sum = 0.0;
+                for (c, m) in cols.iter().zip(&medians) {
+                    sum += c.get(row).or(*m)?;
+                }
+                Some(sum * factor)
+            })
         }
         Rule::Ratio { denominator } => {
             let den = lookup(denominator)?;
-            (0..height)
-                .map(|row| {
-                    let (num, _) = mean_of(cols.iter().map(|c| c[row]), min)?;
-                    let (d, _) = mean_of(den.iter().map(|c| c[row]), min)?;
-                    // A zero denominator has no ratio: missing, never infinite.
-                    (d != 0.0).then(|| num / d)
-                })
-                .collect()
+            per_row(&|row| {
+                let (num, _) = mean_of(cols.iter().map(|c| c.get(row)), min)?;
+                let (d, _) = mean_of(den.iter().map(|c| c.get(row)), min)?;
+                // A zero denominator has no ratio: missing, never infinite.
+                (d != 0.0).then(|| num / d)
+            })
         }
         Rule::MeanDifference { minus } => {
             let other = lookup(minus)?;
-            (0..height)
-                .map(|row| {
-                    let (a, _) = mean_of(cols.iter().map(|c| c[row]), min)?;
-                    let (b, _) = mean_of(other.iter().map(|c| c[row]), min)?;
-                    Some(a - b)
-                })
-                .collect()
+            per_row(&|row| {
+                let (a, _) = mean_of(cols.iter().map(|c| c.get(row)), min)?;
+                let (b, _) = mean_of(other.iter().map(|c| c.get(row)), min)?;
+                Some(a - b)
+            })
         }
         Rule::MeanOfScores => unreachable!("handled above"),
     };
     Ok(out)
 }
 
-/// Per row, the sum and the number of present values of `cols`, one column at a time (a
-/// straight pass over each column instead of a row-by-row walk across them).
-fn sums_and_counts(cols: &[&[Option<f64>]], height: usize) -> (Vec<f64>, Vec<u32>) {
-    let mut sums = vec![0.0; height];
-    let mut counts = vec![0u32; height];
-    for col in cols {
-        for ((sum, count), v) in sums.iter_mut().zip(counts.iter_mut()).zip(col.iter()) {
-            if let Some(x) = v {
-                *sum += x;
-                *count += 1;
-            }
-        }
-    }
-    (sums, counts)
-}
-
-/// Rows with at least `min` (and at least one) answered items get `score(sum, answered)`.
-fn finish(
-    sums: &[f64],
-    counts: &[u32],
+/// Rows with at least `min` (and at least one) answered items of `cols` get
+/// `score(sum, answered)`. Rows are taken in blocks, on all cores, and within a block one
+/// column at a time, so the running sums stay in cache.
+fn sum_rule(
+    cols: &[&ItemColumn],
+    height: usize,
     min: usize,
-    score: impl Fn(f64, f64) -> f64,
-) -> Vec<Option<f64>> {
+    score: impl Fn(f64, f64) -> f64 + Sync,
+) -> PrimitiveArray<f64> {
+    // A multiple of 64, so every block starts on a whole word of the validity bitmaps.
+    const BLOCK: usize = 1 << 13;
     let min = min.max(1) as u32;
-    sums.iter()
-        .zip(counts)
-        .map(|(&sum, &n)| (n >= min).then(|| score(sum, f64::from(n))))
-        .collect()
+    let mut values = vec![0.0f64; height];
+    let mut valid = vec![0u8; height.div_ceil(8)];
+    values
+        .par_chunks_mut(BLOCK)
+        .zip(valid.par_chunks_mut(BLOCK / 8))
+        .enumerate()
+        .for_each(|(block, (sums, valid))| {
+            let mut counts = vec![0u32; sums.len()];
+            for col in cols {
+                col.add_to(block * BLOCK, sums, &mut counts);
+            }
+            for (i, (sum, &n)) in sums.iter_mut().zip(&counts).enumerate() {
+                let scored = n >= min;
+                *sum = if scored {
+                    score(*sum, f64::from(n))
+                } else {
+                    0.0
+                };
+                valid[i / 8] |= u8::from(scored) << (i % 8);
+            }
+        });
+    PrimitiveArray::new(
+        ArrowDataType::Float64,
+        values.into(),
+        Some(Bitmap::from_u8_vec(valid, height)),
+    )
 }
 
 /// Mean of the present values and how many there were; `None` if fewer than `min`.
@@ -483,8 +705,11 @@ fn mean_of(values: impl Iterator<Item = Option<f64>>, min: usize) -> Option<(f64
 }
 
 /// Median of the present values (R's `median(na.rm = TRUE)`: mean of the two middle values).
-fn median(values: &[Option<f64>]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+fn median(values: &ItemColumn) -> Option<f64> {
+    median_of(values.iter().flatten().collect())
+}
+
+fn median_of(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -513,10 +738,8 @@ mod tests {
 
     #[test]
     fn median_of_even_count_is_the_middle_mean() {
-        assert_eq!(
-            median(&[Some(1.0), Some(4.0), None, Some(2.0), Some(3.0)]),
-            Some(2.5)
-        );
-        assert_eq!(median(&[None]), None);
+        assert_eq!(median_of(vec![1.0, 4.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median_of(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median_of(Vec::new()), None);
     }
 }

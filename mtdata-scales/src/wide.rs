@@ -1,8 +1,12 @@
 //! Long to wide (one row per participant, columns `<Scale>_<var>_<session>[_<tag>]`) and back.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, BooleanArray, PrimitiveArray};
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::datatypes::ArrowDataType;
 use rayon::prelude::*;
 
 use crate::clean::{key_columns, row_keys};
@@ -95,83 +99,94 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let participant = keys[0].clone();
     let session_column = find_column(df, "session");
     let tag_column = find_column(df, "tag");
-    let rk = row_keys(df, &keys, prefix)?;
+    let mut rk = row_keys(df, &keys, prefix)?;
     let s_i = session_column.as_ref().map(|_| 1usize);
     let t_i = tag_column.as_ref().map(|_| keys.len() - 1);
-    let text = |row: usize, i: Option<usize>| i.and_then(|i| rk.text(row, i));
 
     // Key codes are dense and in order of first appearance, so the participant's code is its
     // wide row, and (session code, tag code) indexes the slot table directly.
-    const NONE: usize = usize::MAX;
-    let n_participants = rk.uniques[0].len();
-    let n_tags = t_i.map_or(1, |i| rk.uniques[i].len());
-    let n_slot_codes = s_i
-        .map_or(1, |i| rk.uniques[i].len())
-        .saturating_mul(n_tags);
+    let height = df.height();
+    let n_tags = t_i.map_or(1, |i| rk.distinct(i));
+    let n_slot_codes = s_i.map_or(1, |i| rk.distinct(i)).saturating_mul(n_tags);
     // Sessions × tags is small in any real table; a hash map stands in if it is not.
-    let mut slot_of_code = SlotIndex::new(n_slot_codes, df.height());
-    let mut participant_rows: Vec<usize> = vec![NONE; n_participants];
-    let mut slot_keys: Vec<(Option<String>, Option<String>)> = Vec::new();
-    let mut row_cell: Vec<(u32, u32)> = Vec::with_capacity(df.height());
-    // A row without a participant id cannot be anyone's: it gets a wide row of its own.
-    let no_id = rk.uniques[0].iter().position(Option::is_none);
-    for row in 0..df.height() {
-        let code = rk.key(row);
-        let p = if Some(code[0] as usize) == no_id {
-            participant_rows.push(NONE);
-            participant_rows.len() - 1
-        } else {
-            code[0] as usize
-        };
-        if participant_rows[p] == NONE {
-            participant_rows[p] = row;
-        }
-        let s_code = s_i.map_or(0, |i| code[i]) as usize;
-        let t_code = t_i.map_or(0, |i| code[i]) as usize;
-        let slot = slot_of_code.get_or_insert(s_code * n_tags + t_code, || {
-            slot_keys.push((text(row, s_i), text(row, t_i)));
-            slot_keys.len() - 1
+    let mut slot_of_code = SlotIndex::new(n_slot_codes, height);
+    let mut slot_rows: Vec<usize> = Vec::new();
+    let tag_codes = t_i.map(|i| std::mem::take(&mut rk.codes[i]));
+    // Per long row its slot, then (below) its target cell; the session codes' buffer is reused.
+    let mut targets: Vec<u32> = match s_i {
+        Some(i) => std::mem::take(&mut rk.codes[i]),
+        None => vec![0; height],
+    };
+    for (row, code) in targets.iter_mut().enumerate() {
+        let t_code = tag_codes.as_ref().map_or(0, |t| t[row]) as usize;
+        let slot = slot_of_code.get_or_insert(*code as usize * n_tags + t_code, || {
+            slot_rows.push(row);
+            slot_rows.len() - 1
         });
-        row_cell.push((p as u32, slot as u32));
+        *code = slot as u32;
     }
-    if no_id.is_some() {
-        // The id-less code itself has no row: close the gap it leaves.
-        let mut new_index = vec![u32::MAX; participant_rows.len()];
-        let mut first_rows = Vec::with_capacity(participant_rows.len());
-        for (p, &row) in participant_rows.iter().enumerate() {
-            if row != NONE {
-                new_index[p] = first_rows.len() as u32;
-                first_rows.push(row);
+    drop(tag_codes);
+    let slot_keys: Vec<(Option<String>, Option<String>)> = slot_rows
+        .iter()
+        .map(|&row| {
+            let text = |i: Option<usize>| i.and_then(|i| rk.text(row, i));
+            (text(s_i), text(t_i))
+        })
+        .collect();
+    // Wide rows: one per participant, in order of first appearance, except that a row without
+    // a participant id cannot be anyone's and gets a wide row of its own.
+    let mut participant_rows: Vec<usize> = rk.first_rows(0).iter().map(|&r| r as usize).collect();
+    let no_id = rk.missing_code(0);
+    let mut wide_row: Vec<u32> = std::mem::take(&mut rk.codes[0]);
+    drop(rk);
+    if let Some(no_id) = no_id {
+        participant_rows.remove(no_id as usize);
+        for (row, p) in wide_row.iter_mut().enumerate() {
+            if *p == no_id {
+                *p = participant_rows.len() as u32;
+                participant_rows.push(row);
+            } else if *p > no_id {
+                *p -= 1;
             }
         }
-        for (p, _) in &mut row_cell {
-            *p = new_index[*p as usize];
-        }
-        participant_rows = first_rows;
     }
-    // cell[p * slots + slot] = the long row, or `NONE`.
+    // Where each long row's values go in a slot-major block of all wide cells of a variable:
+    // `slot × wide rows + wide row`.
+    let n_wide = participant_rows.len();
     let n_slots = slot_keys.len();
-    let mut cell = vec![NONE; participant_rows.len() * n_slots];
-    let mut duplicated: std::collections::HashSet<usize> = Default::default();
-    for (row, &(p, slot)) in row_cell.iter().enumerate() {
-        let at = p as usize * n_slots + slot as usize;
-        if cell[at] != NONE {
-            duplicated.insert(at);
-        }
-        cell[at] = row;
+    let n_cells = n_wide.saturating_mul(n_slots);
+    if n_cells > u32::MAX as usize {
+        return Err(Error::TooWide {
+            table: prefix.to_owned(),
+            rows: n_wide,
+            slots: n_slots,
+        });
     }
-    drop(row_cell);
-    if !duplicated.is_empty() {
+    let mut filled = vec![0u8; n_cells.div_ceil(8)];
+    for (target, &p) in targets.iter_mut().zip(&wide_row) {
+        *target = *target * n_wide as u32 + p;
+        set_bit(&mut filled, *target, true);
+    }
+    drop(wide_row);
+    let filled = Bitmap::from_u8_vec(filled, n_cells);
+    // Each row fills one cell: fewer filled cells than rows means rows with the same key.
+    if filled.set_bits() != height {
+        let mut sorted = targets.clone();
+        sorted.sort_unstable();
+        let groups = sorted
+            .chunk_by(|a, b| a == b)
+            .filter(|g| g.len() > 1)
+            .count();
         return Err(Error::DuplicateKeys {
             table: prefix.to_owned(),
-            groups: duplicated.len(),
+            groups,
         });
     }
     let order: Vec<String> = options
         .session_order
         .clone()
         .unwrap_or_else(|| SCHEDULE_ORDER.iter().map(|s| (*s).to_owned()).collect());
-    let mut slot_order: Vec<usize> = (0..slot_keys.len()).collect();
+    let mut slot_order: Vec<usize> = (0..n_slots).collect();
     slot_order.sort_by(|&a, &b| {
         let (sa, ta) = &slot_keys[a];
         let (sb, tb) = &slot_keys[b];
@@ -196,25 +211,11 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let mut columns = Vec::new();
     let mut names_seen: PlHashMap<String, ()> = PlHashMap::default();
     names_seen.insert(participant.clone(), ());
-    // Per slot, the long row of each participant; a null index takes a null (no data).
-    let slot_rows: Vec<IdxCa> = slot_order
-        .iter()
-        .map(|&slot| {
-            let rows = (0..participant_rows.len()).map(|p| cell[p * n_slots + slot]);
-            if rows.clone().any(|row| row == NONE) {
-                rows.map(|row| (row != NONE).then_some(row as IdxSize))
-                    .collect()
-            } else {
-                // Everyone has this slot: an index without nulls takes the faster path.
-                IdxCa::from_vec("rows".into(), rows.map(|row| row as IdxSize).collect())
-            }
-        })
-        .collect();
-    // (slot position, long column, wide name) of every wide column, in output order.
-    let mut jobs: Vec<(usize, &str, String)> = Vec::new();
-    for (position, &slot) in slot_order.iter().enumerate() {
+    // names[variable][slot]
+    let mut names: Vec<Vec<String>> = vec![vec![String::new(); n_slots]; value_names.len()];
+    for &slot in &slot_order {
         let (session, tag) = &slot_keys[slot];
-        for var in &value_names {
+        for (v, var) in value_names.iter().enumerate() {
             let mut name = format!("{prefix}_{var}_{}", session.as_deref().unwrap_or("NA"));
             if tag_column.is_some() {
                 name.push('_');
@@ -234,31 +235,32 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
                 session: session.clone(),
                 tag: tag.clone(),
             });
-            jobs.push((position, var.as_str(), name));
+            names[v][slot] = name;
         }
     }
-    // One chunk per column first: gathering from many chunks (a CSV read in parallel gives
-    // one per batch) copies every string instead of its 16-byte view.
-    let sources: PlHashMap<&str, Column> = value_names
+    let plan = Scatter {
+        targets: &targets,
+        filled: &filled,
+        wide_rows: n_wide,
+        slots: n_slots,
+        rows: OnceLock::new(),
+    };
+    // Each variable is spread over its wide columns in one pass over the long rows; the
+    // variables are independent, so they go on all cores.
+    let mut spread: Vec<Vec<Column>> = value_names
         .par_iter()
         .map(|var| {
-            df.column(var)
-                .map(|c| (var.as_str(), c.rechunk()))
-                .map_err(|e| Error::polars(prefix, e))
+            let source = df.column(var).map_err(|e| Error::polars(prefix, e))?;
+            plan.spread(source).map_err(|e| Error::polars(prefix, e))
         })
         .collect::<Result<_>>()?;
-    // The gathers are independent: run them on all cores.
-    let gathered: Vec<Column> = jobs
-        .par_iter()
-        .map(|(position, var, name)| {
-            sources[var]
-                .take(&slot_rows[*position])
-                .map(|c| c.with_name(name.as_str().into()))
-                .map_err(|e| Error::polars(prefix, e))
-        })
-        .collect::<Result<_>>()?;
-    out.extend(gathered);
-    let data = DataFrame::new(participant_rows.len(), out).map_err(|e| Error::polars(prefix, e))?;
+    for &slot in &slot_order {
+        for (v, by_slot) in spread.iter_mut().enumerate() {
+            let column = std::mem::take(&mut by_slot[slot]);
+            out.push(column.with_name(names[v][slot].as_str().into()));
+        }
+    }
+    let data = DataFrame::new(n_wide, out).map_err(|e| Error::polars(prefix, e))?;
     Ok(Wide {
         data,
         participant_column: participant,
@@ -266,6 +268,147 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
         tag_column,
         columns,
     })
+}
+
+/// Where the long rows' values go: `targets[row]` in a slot-major block of `slots` columns of
+/// `wide_rows` cells; `filled` marks the cells some row fills.
+struct Scatter<'a> {
+    targets: &'a [u32],
+    filled: &'a Bitmap,
+    wide_rows: usize,
+    slots: usize,
+    /// Per slot, the long row of each wide row (for the variables gathered instead).
+    rows: OnceLock<Vec<IdxCa>>,
+}
+
+impl Scatter<'_> {
+    /// One wide column per slot (in slot order) of the long column `source`; cells no row
+    /// fills are missing.
+    fn spread(&self, source: &Column) -> PolarsResult<Vec<Column>> {
+        let name = source.name().clone();
+        if let Column::Scalar(scalar) = source {
+            // A constant column (`scoring`) stays constant where every participant has the slot.
+            if (0..self.slots).all(|slot| self.slot_is_full(slot)) {
+                let value = scalar.scalar().clone();
+                return Ok((0..self.slots)
+                    .map(|_| Column::new_scalar(name.clone(), value.clone(), self.wide_rows))
+                    .collect());
+            }
+        }
+        let series = source.as_materialized_series().rechunk();
+        let columns: Vec<Series> = match series.dtype() {
+            DataType::Int64 => self.numbers(series.i64()?),
+            DataType::Int32 => self.numbers(series.i32()?),
+            DataType::Int16 => self.numbers(series.i16()?),
+            DataType::Int8 => self.numbers(series.i8()?),
+            DataType::UInt64 => self.numbers(series.u64()?),
+            DataType::UInt32 => self.numbers(series.u32()?),
+            DataType::UInt16 => self.numbers(series.u16()?),
+            DataType::UInt8 => self.numbers(series.u8()?),
+            DataType::Float64 => self.numbers(series.f64()?),
+            DataType::Float32 => self.numbers(series.f32()?),
+            DataType::Boolean => self.booleans(series.bool()?),
+            // Text (a view array cannot be put together from moved views without unsafe code
+            // or checking every string again), dates, categories and the rest: gathered.
+            _ => return self.gathered(&series),
+        };
+        Ok(columns.into_iter().map(Column::from).collect())
+    }
+
+    fn slot_is_full(&self, slot: usize) -> bool {
+        let cells = self
+            .filled
+            .clone()
+            .sliced(slot * self.wide_rows, self.wide_rows);
+        cells.unset_bits() == 0
+    }
+
+    /// Validity of the spread cells: set where a row with a present value lands.
+    fn validity(&self, present: Option<&Bitmap>) -> Bitmap {
+        let Some(present) = present.filter(|p| p.unset_bits() > 0) else {
+            return self.filled.clone();
+        };
+        let cells = self.wide_rows * self.slots;
+        let mut valid = vec![0u8; cells.div_ceil(8)];
+        for (&target, ok) in self.targets.iter().zip(present.iter()) {
+            set_bit(&mut valid, target, ok);
+        }
+        Bitmap::from_u8_vec(valid, cells)
+    }
+
+    /// Cut the slot-major block into one array per slot (zero-copy slices of one buffer).
+    fn per_slot<A: Array + Clone>(&self, block: A) -> Vec<A> {
+        (0..self.slots)
+            .map(|slot| {
+                let mut part = block.clone();
+                part.slice(slot * self.wide_rows, self.wide_rows);
+                part
+            })
+            .collect()
+    }
+
+    fn numbers<T: PolarsNumericType>(&self, source: &ChunkedArray<T>) -> Vec<Series> {
+        let array = source.downcast_as_array();
+        let mut block = vec![T::Native::default(); self.wide_rows * self.slots];
+        for (&target, &value) in self.targets.iter().zip(array.values().iter()) {
+            block[target as usize] = value;
+        }
+        let valid = self.validity(array.validity());
+        let block = PrimitiveArray::new(array.dtype().clone(), block.into(), Some(valid));
+        self.per_slot(block)
+            .into_iter()
+            .map(|a| ChunkedArray::<T>::with_chunk(source.name().clone(), a).into_series())
+            .collect()
+    }
+
+    fn booleans(&self, source: &BooleanChunked) -> Vec<Series> {
+        let array = source.downcast_as_array();
+        let cells = self.wide_rows * self.slots;
+        let mut block = vec![0u8; cells.div_ceil(8)];
+        for (&target, value) in self.targets.iter().zip(array.values().iter()) {
+            set_bit(&mut block, target, value);
+        }
+        let block = Bitmap::from_u8_vec(block, cells);
+        let valid = self.validity(array.validity());
+        let block = BooleanArray::new(ArrowDataType::Boolean, block, Some(valid));
+        self.per_slot(block)
+            .into_iter()
+            .map(|a| BooleanChunked::with_chunk(source.name().clone(), a).into_series())
+            .collect()
+    }
+
+    /// The general path: per slot, gather the long row of each wide row (a null index where
+    /// there is none). The slots are gathered on all cores.
+    fn gathered(&self, source: &Series) -> PolarsResult<Vec<Column>> {
+        self.rows
+            .get_or_init(|| {
+                const NONE: IdxSize = IdxSize::MAX;
+                let mut rows = vec![vec![NONE; self.wide_rows]; self.slots];
+                for (row, &target) in self.targets.iter().enumerate() {
+                    let target = target as usize;
+                    rows[target / self.wide_rows][target % self.wide_rows] = row as IdxSize;
+                }
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(slot, rows)| {
+                        if self.slot_is_full(slot) {
+                            // An index without nulls takes polars' faster path.
+                            IdxCa::from_vec("rows".into(), rows)
+                        } else {
+                            rows.iter().map(|&r| (r != NONE).then_some(r)).collect()
+                        }
+                    })
+                    .collect()
+            })
+            .par_iter()
+            .map(|index| source.take(index).map(Column::from))
+            .collect()
+    }
+}
+
+/// Set bit `i` of a bitmap held as bytes when `on` (no branch: nearly every call sets it).
+fn set_bit(bytes: &mut [u8], i: u32, on: bool) {
+    bytes[(i >> 3) as usize] |= u8::from(on) << (i & 7);
 }
 
 /// Slot number of each (session code, tag code) pair.

@@ -89,8 +89,9 @@ fn cause(scale: &ScaleDef, input: &DataFrame, row: usize) -> Option<&'static str
             .get(row)
             .is_some_and(|s| !s.is_empty())
     };
-    for (col, _, values) in &items.columns {
-        if values[row].is_none() && raw_present(col) {
+    for item in &items.columns {
+        let col = &item.column;
+        if item.get(row).is_none() && raw_present(col) {
             let problem = items
                 .problems
                 .iter()
