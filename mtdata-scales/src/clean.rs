@@ -171,6 +171,9 @@ impl RowKeys {
     /// The code of the missing cells of key column `column`, if it has any.
     pub fn missing_code(&self, column: usize) -> Option<u32> {
         let cells = &self.columns[column];
+        if cells.null_count() == 0 {
+            return None;
+        }
         self.first_rows[column]
             .iter()
             .position(|&row| cells.get(row as usize).is_none())
@@ -255,34 +258,87 @@ fn column_codes(cells: &Utf8ViewArray) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Codes of `rows` of `cells`, in order of first appearance, and the first row of each.
+/// The number a short text cell holds, if it is a plain non-negative integer of at most 9
+/// digits without leading zeros (such text is always held whole in its view). The first
+/// eight digits are checked and converted eight at a time, in one 64-bit word.
+fn plain_number(view: View) -> Option<u32> {
+    let len = view.length as usize;
+    if len == 0 || len > 9 {
+        return None;
+    }
+    // The view in memory order: the length, then the text.
+    let bytes = view.as_u128().to_ne_bytes();
+    if bytes[4] == b'0' && len > 1 {
+        return None;
+    }
+    let head = len.min(8);
+    let mask = u64::MAX >> (64 - 8 * head);
+    let word = u64::from_le_bytes([
+        bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
+    ]) & mask;
+    // Every byte 0x30..=0x39: high nibble 3, and still 3 after adding 6.
+    let high = 0xF0F0_F0F0_F0F0_F0F0 & mask;
+    let zeros = 0x3030_3030_3030_3030 & mask;
+    if word & high != zeros || (word + (0x0606_0606_0606_0606 & mask)) & high != zeros {
+        return None;
+    }
+    // Digits as bytes, the first (most significant) in the lowest byte; shifted up so that
+    // fewer than eight digits get leading zeros. Then pairs, fours and eights are combined.
+    let mut d = (word - zeros) << (8 * (8 - head));
+    d = d.wrapping_mul(10) + (d >> 8);
+    d = ((d & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32))
+        + ((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32)))
+        >> 32;
+    let n = d as u32;
+    if len == 9 {
+        let last = bytes[12];
+        return last
+            .is_ascii_digit()
+            .then(|| n * 10 + u32::from(last - b'0'));
+    }
+    Some(n)
+}
+
 fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>, Vec<u32>) {
-    // Text of up to 12 bytes is held whole in its 16-byte view: such cells are looked up by
-    // their view (no hashing of text), others by their text.
+    // Text of up to 12 bytes is held whole in its 16-byte view (zero-padded): such cells are
+    // looked up by their view, first in a small direct-mapped cache (a key column has few
+    // distinct values, or long runs of one), then in a map; longer text by its text.
+    const EMPTY: u32 = u32::MAX;
+    let mut recent = [(0u128, EMPTY); 64];
     let mut by_view: PlHashMap<u128, u32> = PlHashMap::default();
     let mut by_text: PlHashMap<&str, u32> = PlHashMap::default();
     let mut missing = None;
     let mut first_rows = Vec::new();
     let mut codes = Vec::with_capacity(rows.len());
     let views = cells.views();
+    let validity = cells.validity();
     for row in rows {
         let new_code = || {
             first_rows.push(row as u32);
             (first_rows.len() - 1) as u32
         };
-        let code = if !cells.is_valid(row) {
+        let code = if validity.is_some_and(|v| !v.get_bit(row)) {
             *missing.get_or_insert_with(new_code)
         } else {
             let view = views[row];
-            let short = view.length <= View::MAX_INLINE_SIZE;
-            match short.then(|| by_view.get(&view.as_u128())).flatten() {
-                Some(&code) => code,
-                None => {
-                    let code = *by_text.entry(cells.value(row)).or_insert_with(new_code);
-                    if short {
-                        by_view.insert(view.as_u128(), code);
+            let key = view.as_u128();
+            let folded = (key as u64) ^ ((key >> 64) as u64);
+            let slot = &mut recent[(folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
+            if slot.1 != EMPTY && slot.0 == key {
+                slot.1
+            } else if view.length <= View::MAX_INLINE_SIZE {
+                let code = match by_view.get(&key) {
+                    Some(&code) => code,
+                    None => {
+                        let code = *by_text.entry(cells.value(row)).or_insert_with(new_code);
+                        by_view.insert(key, code);
+                        code
                     }
-                    code
-                }
+                };
+                *slot = (key, code);
+                code
+            } else {
+                *by_text.entry(cells.value(row)).or_insert_with(new_code)
             }
         };
         codes.push(code);
@@ -296,13 +352,9 @@ fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>
 fn integer_codes(cells: &Utf8ViewArray) -> Option<(Vec<u32>, Vec<u32>)> {
     // u32::MAX stands for a missing cell.
     const NULL: u32 = u32::MAX;
-    let parse = |text: &str| -> Option<u32> {
-        let b = text.as_bytes();
-        let plain = matches!(b, [b'0'] | [b'1'..=b'9', ..])
-            && b.len() <= 9
-            && b.iter().all(u8::is_ascii_digit);
-        plain.then(|| b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
-    };
+    // A plain number has at most 9 digits, so it is held whole in its view: parsed from there.
+    let views = cells.views();
+    let validity = cells.validity();
     // Parsed on all cores; the first cell that is not a plain number ends the attempt.
     let parts: Vec<(Vec<u32>, u32)> = (0..cells.len().div_ceil(PART))
         .into_par_iter()
@@ -311,9 +363,9 @@ fn integer_codes(cells: &Utf8ViewArray) -> Option<(Vec<u32>, Vec<u32>)> {
             let mut numbers = Vec::with_capacity(rows.len());
             let mut max = 0;
             for row in rows {
-                let n = match cells.is_valid(row) {
-                    false => NULL,
-                    true => parse(cells.value(row))?,
+                let n = match validity.is_some_and(|v| !v.get_bit(row)) {
+                    true => NULL,
+                    false => plain_number(views[row])?,
                 };
                 if n != NULL {
                     max = max.max(n);
@@ -659,6 +711,48 @@ mod tests {
 
     fn is_integer(values: &[Option<&str>]) -> bool {
         integer_codes(StringChunked::new("k".into(), values).downcast_as_array()).is_some()
+    }
+
+    #[test]
+    fn plain_numbers_are_read_from_their_views() {
+        let read = |text: &str| plain_number(View::new_from_bytes(text.as_bytes(), 0, 0));
+        let simple = |text: &str| -> Option<u32> {
+            let b = text.as_bytes();
+            let plain = matches!(b, [b'0'] | [b'1'..=b'9', ..])
+                && b.len() <= 9
+                && b.iter().all(u8::is_ascii_digit);
+            plain.then(|| text.parse().unwrap())
+        };
+        let mut cases: Vec<String> = ["0", "7", "10", "007", "", "1a", "12345678", "123456789"]
+            .iter()
+            .chain(&[
+                "999999999",
+                "1234567890",
+                "-1",
+                "1 ",
+                " 1",
+                "1.0",
+                "9/",
+                ":0",
+                "00",
+            ])
+            .map(|s| (*s).to_owned())
+            .collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(((x % 1_000_000_000) >> (x % 30)).to_string());
+            // Some bytes just outside the digits ('/' and ':') in random places.
+            let mut text = (x % 100_000_000).to_string().into_bytes();
+            let at = (x >> 40) as usize % text.len();
+            text[at] = if x & 1 == 0 { b'/' } else { b':' };
+            cases.push(String::from_utf8(text).unwrap());
+        }
+        for case in &cases {
+            assert_eq!(read(case), simple(case), "{case:?}");
+        }
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct ItemColumn {
     /// Item name in the codebook.
     pub item: String,
     cells: Cells,
+    /// No present value is larger than this in magnitude (from the item's valid values).
+    bound: f64,
 }
 
 /// Whole numbers stay integers, anything else is floats. An integer column read as numbers is
@@ -128,12 +130,35 @@ impl ItemColumn {
         }
     }
 
-    /// Add rows `start..start + sums.len()` to `sums`, and count the present ones in `counts`.
-    fn add_to(&self, start: usize, sums: &mut [f64], counts: &mut [u32]) {
-        let rows = start..start + sums.len();
+    /// Add rows `start..start + counts.len()` to `sums`, and count the present ones.
+    fn add_to(&self, start: usize, sums: &mut BlockSums) {
+        let rows = start..start + sums.counts.len();
         match &self.cells {
-            Cells::Integers(a) => add_present(&a.values()[rows], a.validity(), start, sums, counts),
-            Cells::Numbers(a) => add_present(&a.values()[rows], a.validity(), start, sums, counts),
+            Cells::Integers(a) => {
+                let values = &a.values()[rows];
+                match &mut sums.whole {
+                    Some(whole) => {
+                        add_present(values, a.validity(), start, whole, &mut sums.counts)
+                    }
+                    None => add_present(
+                        values,
+                        a.validity(),
+                        start,
+                        &mut sums.numbers,
+                        &mut sums.counts,
+                    ),
+                }
+            }
+            Cells::Numbers(a) => {
+                let values = &a.values()[rows];
+                add_present(
+                    values,
+                    a.validity(),
+                    start,
+                    &mut sums.numbers,
+                    &mut sums.counts,
+                );
+            }
         }
     }
 }
@@ -194,10 +219,15 @@ pub fn item_values(df: &DataFrame, scale: &ScaleDef) -> Result<ItemValues> {
             value,
             kind,
         }));
+        let bound = item
+            .valid
+            .bounds()
+            .map_or(f64::INFINITY, |(min, max)| min.abs().max(max.abs()));
         columns.push(ItemColumn {
             column: col,
             item: item.name.clone(),
             cells,
+            bound,
         });
     }
     Ok(ItemValues { columns, problems })
@@ -372,26 +402,49 @@ fn check_integers_with_slice(
 /// `array`, with `test(v)` = (in range, PNA).
 fn check_words(
     array: &PrimitiveArray<i64>,
-    test: impl Fn(i64) -> (bool, bool),
+    test: impl Fn(i64) -> (bool, bool) + Sync,
 ) -> (Bitmap, Vec<usize>) {
+    // In parts on all cores; a multiple of 64 rows, so each part fills whole bytes.
+    const PART: usize = 1 << 16;
     let values = array.values().as_slice();
-    let mut valid = Vec::with_capacity(values.len().div_ceil(8));
-    let mut out_of_range = Vec::new();
-    for_each_word(array.validity(), 0, values.len(), |offset, present, n| {
-        let (mut in_range, mut is_pna) = (0u64, 0u64);
-        for (j, &v) in values[offset..offset + n].iter().enumerate() {
-            let (inside, pna) = test(v);
-            in_range |= u64::from(inside) << j;
-            is_pna |= u64::from(pna) << j;
-        }
-        valid.extend_from_slice(&(in_range & !is_pna & present).to_le_bytes()[..n.div_ceil(8)]);
-        let mut bad = !in_range & !is_pna & present;
-        while bad != 0 {
-            out_of_range.push(offset + bad.trailing_zeros() as usize);
-            bad &= bad - 1;
-        }
-    });
-    (Bitmap::from_u8_vec(valid, values.len()), out_of_range)
+    let mut valid = vec![0u8; values.len().div_ceil(8)];
+    let out_of_range: Vec<Vec<usize>> = valid
+        .par_chunks_mut(PART / 8)
+        .enumerate()
+        .map(|(part, valid)| {
+            let start = part * PART;
+            let values = &values[start..(start + PART).min(values.len())];
+            let mut out_of_range = Vec::new();
+            let mut bytes = valid.iter_mut();
+            for_each_word(
+                array.validity(),
+                start,
+                values.len(),
+                |offset, present, n| {
+                    let (mut in_range, mut is_pna) = (0u64, 0u64);
+                    for (j, &v) in values[offset..offset + n].iter().enumerate() {
+                        let (inside, pna) = test(v);
+                        in_range |= u64::from(inside) << j;
+                        is_pna |= u64::from(pna) << j;
+                    }
+                    let word = (in_range & !is_pna & present).to_le_bytes();
+                    for (byte, bits) in (&mut bytes).zip(word) {
+                        *byte = bits;
+                    }
+                    let mut bad = !in_range & !is_pna & present;
+                    while bad != 0 {
+                        out_of_range.push(start + offset + bad.trailing_zeros() as usize);
+                        bad &= bad - 1;
+                    }
+                },
+            );
+            out_of_range
+        })
+        .collect();
+    (
+        Bitmap::from_u8_vec(valid, values.len()),
+        out_of_range.concat(),
+    )
 }
 
 /// Call `f(offset, word, n)` for rows `start..start + len` of `validity` (all present when
@@ -430,43 +483,84 @@ fn for_each_word(
 
 /// `sums[i] += values[i]` and `counts[i] += 1` for the present rows (`validity` starts at row
 /// `start`; `values`, `sums` and `counts` at row `start`).
-fn add_present<T: Copy + ToF64>(
+fn add_present<T: Copy + Cell, S: Sum<T>>(
     values: &[T],
     validity: Option<&Bitmap>,
     start: usize,
-    sums: &mut [f64],
+    sums: &mut [S],
     counts: &mut [u32],
 ) {
     for_each_word(validity, start, values.len(), |offset, word, n| {
         let rows = offset..offset + n;
         let cells = values[rows.clone()].iter();
-        for (j, ((sum, count), v)) in sums[rows.clone()]
+        for (j, ((sum, count), &v)) in sums[rows.clone()]
             .iter_mut()
             .zip(&mut counts[rows])
             .zip(cells)
             .enumerate()
         {
             let present = (word >> j) & 1 == 1;
-            *sum += if present { v.to_f64() } else { 0.0 };
+            sum.add_if(v, present);
             *count += u32::from(present);
         }
     });
 }
 
-/// The numbers item cells hold.
-trait ToF64 {
+/// A cell type of an item column.
+trait Cell {
     fn to_f64(self) -> f64;
 }
 
-impl ToF64 for i64 {
+impl Cell for i64 {
     fn to_f64(self) -> f64 {
         self as f64
     }
 }
 
-impl ToF64 for f64 {
+impl Cell for f64 {
     fn to_f64(self) -> f64 {
         self
+    }
+}
+
+/// A running sum of cells of type `T`.
+trait Sum<T> {
+    fn add_if(&mut self, value: T, present: bool);
+}
+
+impl<T: Cell> Sum<T> for f64 {
+    fn add_if(&mut self, value: T, present: bool) {
+        *self += if present { value.to_f64() } else { 0.0 };
+    }
+}
+
+impl Sum<i64> for i64 {
+    fn add_if(&mut self, value: i64, present: bool) {
+        // A mask, not a branch: a missing cell may hold any number (a PNA code, say).
+        *self += value & i64::from(present).wrapping_neg();
+    }
+}
+
+/// The sums of one block of rows. Integer items are summed as integers when their bounds
+/// keep every sum exact (integer additions, converted to a float once per row); floats, or
+/// integers without such bounds, as floats.
+struct BlockSums {
+    whole: Option<Vec<i64>>,
+    numbers: Vec<f64>,
+    counts: Vec<u32>,
+}
+
+impl BlockSums {
+    fn new(rows: usize, whole: bool) -> Self {
+        BlockSums {
+            whole: whole.then(|| vec![0; rows]),
+            numbers: vec![0.0; rows],
+            counts: vec![0; rows],
+        }
+    }
+
+    fn sum(&self, row: usize) -> f64 {
+        self.whole.as_ref().map_or(0.0, |w| w[row] as f64) + self.numbers[row]
     }
 }
 
@@ -665,21 +759,24 @@ fn sum_rule(
     // A multiple of 64, so every block starts on a whole word of the validity bitmaps.
     const BLOCK: usize = 1 << 13;
     let min = min.max(1) as u32;
+    // Integer sums stay exact as floats below 2^53, whatever the order of the additions.
+    let whole = cols.iter().all(|c| matches!(c.cells, Cells::Integers(_)))
+        && cols.iter().map(|c| c.bound).sum::<f64>() < 2f64.powi(53);
     let mut values = vec![0.0f64; height];
     let mut valid = vec![0u8; height.div_ceil(8)];
     values
         .par_chunks_mut(BLOCK)
         .zip(valid.par_chunks_mut(BLOCK / 8))
         .enumerate()
-        .for_each(|(block, (sums, valid))| {
-            let mut counts = vec![0u32; sums.len()];
+        .for_each(|(block, (values, valid))| {
+            let mut sums = BlockSums::new(values.len(), whole);
             for col in cols {
-                col.add_to(block * BLOCK, sums, &mut counts);
+                col.add_to(block * BLOCK, &mut sums);
             }
-            for (i, (sum, &n)) in sums.iter_mut().zip(&counts).enumerate() {
+            for (i, (value, &n)) in values.iter_mut().zip(&sums.counts).enumerate() {
                 let scored = n >= min;
-                *sum = if scored {
-                    score(*sum, f64::from(n))
+                *value = if scored {
+                    score(sums.sum(i), f64::from(n))
                 } else {
                     0.0
                 };

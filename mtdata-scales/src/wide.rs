@@ -108,23 +108,33 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
     let height = df.height();
     let n_tags = t_i.map_or(1, |i| rk.distinct(i));
     let n_slot_codes = s_i.map_or(1, |i| rk.distinct(i)).saturating_mul(n_tags);
-    // Sessions × tags is small in any real table; a hash map stands in if it is not.
-    let mut slot_of_code = SlotIndex::new(n_slot_codes, height);
-    let mut slot_rows: Vec<usize> = Vec::new();
     let tag_codes = t_i.map(|i| std::mem::take(&mut rk.codes[i]));
     // Per long row its slot, then (below) its target cell; the session codes' buffer is reused.
     let mut targets: Vec<u32> = match s_i {
         Some(i) => std::mem::take(&mut rk.codes[i]),
         None => vec![0; height],
     };
-    for (row, code) in targets.iter_mut().enumerate() {
-        let t_code = tag_codes.as_ref().map_or(0, |t| t[row]) as usize;
-        let slot = slot_of_code.get_or_insert(*code as usize * n_tags + t_code, || {
-            slot_rows.push(row);
-            slot_rows.len() - 1
-        });
-        *code = slot as u32;
-    }
+    let slot_rows: Vec<usize> = match &tag_codes {
+        // Without tags a slot is a session, and session codes already are slot numbers.
+        None => match s_i {
+            Some(i) => rk.first_rows(i).iter().map(|&r| r as usize).collect(),
+            None => vec![0; usize::from(height > 0)],
+        },
+        Some(tag_codes) => {
+            // Sessions × tags is small in any real table; a hash map stands in if it is not.
+            let mut slot_of_code = SlotIndex::new(n_slot_codes, height);
+            let mut slot_rows = Vec::new();
+            for (row, code) in targets.iter_mut().enumerate() {
+                let pair = *code as usize * n_tags + tag_codes[row] as usize;
+                let slot = slot_of_code.get_or_insert(pair, || {
+                    slot_rows.push(row);
+                    slot_rows.len() - 1
+                });
+                *code = slot as u32;
+            }
+            slot_rows
+        }
+    };
     drop(tag_codes);
     let slot_keys: Vec<(Option<String>, Option<String>)> = slot_rows
         .iter()
@@ -162,11 +172,24 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
             slots: n_slots,
         });
     }
-    let mut filled = vec![0u8; n_cells.div_ceil(8)];
-    for (target, &p) in targets.iter_mut().zip(&wide_row) {
-        *target = *target * n_wide as u32 + p;
-        set_bit(&mut filled, *target, true);
-    }
+    // In parts on all cores, each marking the cells it fills; the parts' marks are merged.
+    const PART: usize = 1 << 18;
+    let filled = targets
+        .par_chunks_mut(PART)
+        .zip(wide_row.par_chunks(PART))
+        .map(|(targets, wide_row)| {
+            let mut filled = vec![0u8; n_cells.div_ceil(8)];
+            for (target, &p) in targets.iter_mut().zip(wide_row) {
+                *target = *target * n_wide as u32 + p;
+                set_bit(&mut filled, *target, true);
+            }
+            filled
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x |= y);
+            a
+        })
+        .unwrap_or_default();
     drop(wide_row);
     let filled = Bitmap::from_u8_vec(filled, n_cells);
     // Each row fills one cell: fewer filled cells than rows means rows with the same key.
@@ -349,11 +372,26 @@ impl Scatter<'_> {
 
     fn numbers<T: PolarsNumericType>(&self, source: &ChunkedArray<T>) -> Vec<Series> {
         let array = source.downcast_as_array();
-        let mut block = vec![T::Native::default(); self.wide_rows * self.slots];
-        for (&target, &value) in self.targets.iter().zip(array.values().iter()) {
-            block[target as usize] = value;
-        }
-        let valid = self.validity(array.validity());
+        let values = array.values().as_slice();
+        let cells = self.wide_rows * self.slots;
+        let mut block = vec![T::Native::default(); cells];
+        let valid = match array.validity().filter(|v| v.unset_bits() > 0) {
+            None => {
+                for (&target, &value) in self.targets.iter().zip(values) {
+                    block[target as usize] = value;
+                }
+                self.filled.clone()
+            }
+            // Values and validity in one pass.
+            Some(present) => {
+                let mut valid = vec![0u8; cells.div_ceil(8)];
+                for ((&target, &value), ok) in self.targets.iter().zip(values).zip(present) {
+                    block[target as usize] = value;
+                    set_bit(&mut valid, target, ok);
+                }
+                Bitmap::from_u8_vec(valid, cells)
+            }
+        };
         let block = PrimitiveArray::new(array.dtype().clone(), block.into(), Some(valid));
         self.per_slot(block)
             .into_iter()
