@@ -235,29 +235,36 @@ fn column_codes(cells: &Utf8ViewArray) -> (Vec<u32>, Vec<u32>) {
     if let Some(coded) = integer_codes(cells) {
         return coded;
     }
-    let parts: Vec<(Vec<u32>, Vec<u32>)> = (0..cells.len().div_ceil(PART))
-        .into_par_iter()
-        .map(|part| local_codes(cells, part * PART..((part + 1) * PART).min(cells.len())))
+    let mut codes = vec![0u32; cells.len()];
+    let parts: Vec<Vec<u32>> = codes
+        .par_chunks_mut(PART)
+        .enumerate()
+        .map(|(part, codes)| local_codes(cells, part * PART, codes))
         .collect();
-    let mut codes = Vec::with_capacity(cells.len());
+    // Each part's codes are translated to codes of the whole column.
     let mut first_rows = Vec::new();
     let mut global: PlHashMap<Option<&str>, u32> = PlHashMap::default();
-    for (part_codes, part_first_rows) in parts {
-        let remap: Vec<u32> = part_first_rows
-            .iter()
-            .map(|&row| {
-                *global.entry(cells.get(row as usize)).or_insert_with(|| {
-                    first_rows.push(row);
-                    (first_rows.len() - 1) as u32
+    let remaps: Vec<Vec<u32>> = parts
+        .iter()
+        .map(|part_first_rows| {
+            part_first_rows
+                .iter()
+                .map(|&row| {
+                    *global.entry(cells.get(row as usize)).or_insert_with(|| {
+                        first_rows.push(row);
+                        (first_rows.len() - 1) as u32
+                    })
                 })
-            })
-            .collect();
-        codes.extend(part_codes.iter().map(|c| remap[*c as usize]));
-    }
+                .collect()
+        })
+        .collect();
+    codes
+        .par_chunks_mut(PART)
+        .zip(&remaps)
+        .for_each(|(codes, remap)| codes.iter_mut().for_each(|c| *c = remap[*c as usize]));
     (codes, first_rows)
 }
 
-/// Codes of `rows` of `cells`, in order of first appearance, and the first row of each.
 /// The number a short text cell holds, if it is a plain non-negative integer of at most 9
 /// digits without leading zeros (such text is always held whole in its view). The first
 /// eight digits are checked and converted eight at a time, in one 64-bit word.
@@ -299,7 +306,9 @@ fn plain_number(view: View) -> Option<u32> {
     Some(n)
 }
 
-fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>, Vec<u32>) {
+/// Codes of the rows `start..start + codes.len()` of `cells` into `codes`, in order of first
+/// appearance, and the first row of each code.
+fn local_codes(cells: &Utf8ViewArray, start: usize, codes: &mut [u32]) -> Vec<u32> {
     // Text of up to 12 bytes is held whole in its 16-byte view (zero-padded): such cells are
     // looked up by their view, first in a small direct-mapped cache (a key column has few
     // distinct values, or long runs of one), then in a map; longer text by its text.
@@ -309,10 +318,9 @@ fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>
     let mut by_text: PlHashMap<&str, u32> = PlHashMap::default();
     let mut missing = None;
     let mut first_rows = Vec::new();
-    let mut codes = Vec::with_capacity(rows.len());
     let views = cells.views();
     let validity = cells.validity();
-    for row in rows {
+    for (row, out) in (start..).zip(codes.iter_mut()) {
         let new_code = || {
             first_rows.push(row as u32);
             (first_rows.len() - 1) as u32
@@ -341,9 +349,9 @@ fn local_codes(cells: &Utf8ViewArray, rows: std::ops::Range<usize>) -> (Vec<u32>
                 *by_text.entry(cells.value(row)).or_insert_with(new_code)
             }
         };
-        codes.push(code);
+        *out = code;
     }
-    (codes, first_rows)
+    first_rows
 }
 
 /// [`column_codes`] for a column of plain non-negative integers without leading zeros (what
@@ -356,51 +364,70 @@ fn integer_codes(cells: &Utf8ViewArray) -> Option<(Vec<u32>, Vec<u32>)> {
     let views = cells.views();
     let validity = cells.validity();
     // Parsed on all cores; the first cell that is not a plain number ends the attempt.
-    let parts: Vec<(Vec<u32>, u32)> = (0..cells.len().div_ceil(PART))
-        .into_par_iter()
-        .map(|part| {
-            let rows = part * PART..((part + 1) * PART).min(cells.len());
-            let mut numbers = Vec::with_capacity(rows.len());
+    let mut codes = vec![0u32; cells.len()];
+    let maxima: Vec<u32> = codes
+        .par_chunks_mut(PART)
+        .enumerate()
+        .map(|(part, numbers)| {
             let mut max = 0;
-            for row in rows {
-                let n = match validity.is_some_and(|v| !v.get_bit(row)) {
+            for (row, n) in (part * PART..).zip(numbers.iter_mut()) {
+                *n = match validity.is_some_and(|v| !v.get_bit(row)) {
                     true => NULL,
                     false => plain_number(views[row])?,
                 };
-                if n != NULL {
-                    max = max.max(n);
+                if *n != NULL {
+                    max = max.max(*n);
                 }
-                numbers.push(n);
             }
-            Some((numbers, max))
+            Some(max)
         })
         .collect::<Option<_>>()?;
-    let max = parts.iter().map(|(_, m)| *m).max().unwrap_or(0);
+    let max = maxima.into_iter().max().unwrap_or(0) as usize;
     // An array of `max + 1` entries must stay small next to the column.
-    if max as usize > 4 * cells.len() + (1 << 20) {
+    if max > 4 * cells.len() + (1 << 20) {
         return None;
     }
-    let mut code_of = vec![NULL; max as usize + 1];
+    // Per part, its distinct numbers with their first rows, in order (on all cores); then the
+    // parts in order give each number its code; then every row its number's code.
+    let firsts: Vec<Vec<(u32, u32)>> = codes
+        .par_chunks(PART)
+        .enumerate()
+        .map(|(part, numbers)| {
+            let mut seen = vec![0u64; (max + 2).div_ceil(64)];
+            let mut firsts = Vec::new();
+            for (row, &n) in (part * PART..).zip(numbers) {
+                // A missing cell is the number `max + 1` here.
+                let i = if n == NULL { max + 1 } else { n as usize };
+                let bit = 1u64 << (i % 64);
+                if seen[i / 64] & bit == 0 {
+                    seen[i / 64] |= bit;
+                    firsts.push((n, row as u32));
+                }
+            }
+            firsts
+        })
+        .collect();
+    let mut code_of = vec![NULL; max + 1];
     let mut null_code = NULL;
     let mut first_rows = Vec::new();
-    let mut codes = Vec::with_capacity(cells.len());
-    for (numbers, _) in parts {
-        let start = codes.len();
-        codes.extend(numbers);
-        // Each number is replaced by its code in place.
-        for (row, n) in codes[start..].iter_mut().enumerate() {
-            let slot = if *n == NULL {
-                &mut null_code
-            } else {
-                &mut code_of[*n as usize]
-            };
-            if *slot == NULL {
-                *slot = first_rows.len() as u32;
-                first_rows.push((start + row) as u32);
-            }
-            *n = *slot;
+    for (n, row) in firsts.into_iter().flatten() {
+        let slot = if n == NULL {
+            &mut null_code
+        } else {
+            &mut code_of[n as usize]
+        };
+        if *slot == NULL {
+            *slot = first_rows.len() as u32;
+            first_rows.push(row);
         }
     }
+    codes.par_iter_mut().for_each(|n| {
+        *n = if *n == NULL {
+            null_code
+        } else {
+            code_of[*n as usize]
+        };
+    });
     Some((codes, first_rows))
 }
 
@@ -777,19 +804,24 @@ mod tests {
 
     #[test]
     fn large_columns_are_coded_in_parts_and_merged_in_first_appearance_order() {
-        let values: Vec<Option<String>> = (0..200_000)
-            .map(|i| (i % 97 != 0).then(|| format!("p{}", (i * 7919) % 1000)))
-            .collect();
-        let (c, t) = codes(&values);
-        let mut seen: Vec<Option<String>> = Vec::new();
-        for (v, code) in values.iter().zip(&c) {
-            let expected = seen.iter().position(|s| s == v).unwrap_or_else(|| {
-                seen.push(v.clone());
-                seen.len() - 1
-            });
-            assert_eq!(*code as usize, expected);
+        // Text ids (hashed) and plain numbers (the array path), both over several parts.
+        for prefix in ["p", ""] {
+            let values: Vec<Option<String>> = (0..200_000)
+                .map(|i| (i % 97 != 0).then(|| format!("{prefix}{}", (i * 7919) % 1000)))
+                .collect();
+            let text: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+            assert_eq!(is_integer(&text), prefix.is_empty());
+            let (c, t) = codes(&values);
+            let mut seen: Vec<Option<String>> = Vec::new();
+            for (v, code) in values.iter().zip(&c) {
+                let expected = seen.iter().position(|s| s == v).unwrap_or_else(|| {
+                    seen.push(v.clone());
+                    seen.len() - 1
+                });
+                assert_eq!(*code as usize, expected);
+            }
+            assert_eq!(t, seen);
         }
-        assert_eq!(t, seen);
     }
 
     #[test]

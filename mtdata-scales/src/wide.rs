@@ -225,12 +225,6 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
         .map(|c| c.to_string())
         .filter(|c| !keys.contains(c))
         .collect();
-    let mut out = vec![
-        df.column(&participant)
-            .map_err(|e| Error::polars(prefix, e))?
-            .take(&idx(&participant_rows))
-            .map_err(|e| Error::polars(prefix, e))?,
-    ];
     let mut columns = Vec::new();
     let mut names_seen: PlHashMap<String, ()> = PlHashMap::default();
     names_seen.insert(participant.clone(), ());
@@ -269,14 +263,25 @@ pub fn long_to_wide(df: &DataFrame, prefix: &str, options: &WideOptions) -> Resu
         rows: OnceLock::new(),
     };
     // Each variable is spread over its wide columns in one pass over the long rows; the
-    // variables are independent, so they go on all cores.
-    let mut spread: Vec<Vec<Column>> = value_names
-        .par_iter()
-        .map(|var| {
-            let source = df.column(var).map_err(|e| Error::polars(prefix, e))?;
-            plan.spread(source).map_err(|e| Error::polars(prefix, e))
-        })
-        .collect::<Result<_>>()?;
+    // variables (and the participant column) are independent, so they go on all cores.
+    let (ids, spread) = rayon::join(
+        || {
+            df.column(&participant)
+                .and_then(|c| c.take(&idx(&participant_rows)))
+                .map_err(|e| Error::polars(prefix, e))
+        },
+        || {
+            value_names
+                .par_iter()
+                .map(|var| {
+                    let source = df.column(var).map_err(|e| Error::polars(prefix, e))?;
+                    plan.spread(source).map_err(|e| Error::polars(prefix, e))
+                })
+                .collect::<Result<Vec<Vec<Column>>>>()
+        },
+    );
+    let mut spread = spread?;
+    let mut out = vec![ids?];
     for &slot in &slot_order {
         for (v, by_slot) in spread.iter_mut().enumerate() {
             let column = std::mem::take(&mut by_slot[slot]);
