@@ -369,40 +369,22 @@ fn check_integers(
     pna: &[i64],
     range: IntegerRange,
 ) -> (Bitmap, Vec<usize>) {
-    // The number of PNA codes as a constant, so the comparisons unroll without branches.
-    match *pna {
-        [] => check_integers_with(array, [], range),
-        [a] => check_integers_with(array, [a], range),
-        [a, b] => check_integers_with(array, [a, b], range),
-        [a, b, c] => check_integers_with(array, [a, b, c], range),
-        _ => check_integers_with_slice(array, pna, range),
+    let is_pna = |v: i64| pna.contains(&v);
+    if pna.iter().any(|&p| range.contains(p)) {
+        // A PNA code inside the range (no built-in scale has one) is looked for in every cell.
+        check_words(array, |v| range.contains(v) && !is_pna(v), is_pna)
+    } else {
+        // Otherwise a PNA code is never in range: the range alone decides which cells count.
+        check_words(array, |v| range.contains(v), is_pna)
     }
 }
 
-fn check_integers_with<const N: usize>(
-    array: &PrimitiveArray<i64>,
-    pna: [i64; N],
-    range: IntegerRange,
-) -> (Bitmap, Vec<usize>) {
-    check_words(array, |v| {
-        let is_pna = pna.iter().fold(false, |hit, &p| hit | (p == v));
-        (range.contains(v), is_pna)
-    })
-}
-
-fn check_integers_with_slice(
-    array: &PrimitiveArray<i64>,
-    pna: &[i64],
-    range: IntegerRange,
-) -> (Bitmap, Vec<usize>) {
-    check_words(array, |v| (range.contains(v), pna.contains(&v)))
-}
-
-/// The validity (present, in range, not PNA) and the out-of-range rows (present, not PNA) of
-/// `array`, with `test(v)` = (in range, PNA).
+/// The validity (present and `counts(v)`) of `array`, and the rows of present cells that do
+/// not count and are not PNA (`is_pna(v)`): answers out of range.
 fn check_words(
     array: &PrimitiveArray<i64>,
-    test: impl Fn(i64) -> (bool, bool) + Sync,
+    counts: impl Fn(i64) -> bool + Sync,
+    is_pna: impl Fn(i64) -> bool + Sync,
 ) -> (Bitmap, Vec<usize>) {
     // In parts on all cores; a multiple of 64 rows, so each part fills whole bytes.
     const PART: usize = 1 << 16;
@@ -421,20 +403,23 @@ fn check_words(
                 start,
                 values.len(),
                 |offset, present, n| {
-                    let (mut in_range, mut is_pna) = (0u64, 0u64);
-                    for (j, &v) in values[offset..offset + n].iter().enumerate() {
-                        let (inside, pna) = test(v);
-                        in_range |= u64::from(inside) << j;
-                        is_pna |= u64::from(pna) << j;
+                    let cells = &values[offset..offset + n];
+                    // One byte per cell first (a loop the compiler vectorizes), then bits.
+                    let mut flags = [0u8; 64];
+                    for (flag, &v) in flags.iter_mut().zip(cells) {
+                        *flag = u8::from(counts(v));
                     }
-                    let word = (in_range & !is_pna & present).to_le_bytes();
-                    for (byte, bits) in (&mut bytes).zip(word) {
+                    let word = pack_flags(&flags) & present;
+                    for (byte, bits) in (&mut bytes).zip(word.to_le_bytes()) {
                         *byte = bits;
                     }
-                    let mut bad = !in_range & !is_pna & present;
-                    while bad != 0 {
-                        out_of_range.push(start + offset + bad.trailing_zeros() as usize);
-                        bad &= bad - 1;
+                    let mut rest = !word & present;
+                    while rest != 0 {
+                        let j = rest.trailing_zeros() as usize;
+                        if !is_pna(cells[j]) {
+                            out_of_range.push(start + offset + j);
+                        }
+                        rest &= rest - 1;
                     }
                 },
             );
@@ -445,6 +430,19 @@ fn check_words(
         Bitmap::from_u8_vec(valid, values.len()),
         out_of_range.concat(),
     )
+}
+
+/// 64 flags (each 0 or 1) as the bits of a word, flag `j` in bit `j`: each 8 flags read as one
+/// little-endian word and gathered into a byte by one multiplication.
+fn pack_flags(flags: &[u8; 64]) -> u64 {
+    let mut word = 0;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes([
+            eight[0], eight[1], eight[2], eight[3], eight[4], eight[5], eight[6], eight[7],
+        ]);
+        word |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    word
 }
 
 /// Call `f(offset, word, n)` for rows `start..start + len` of `validity` (all present when
@@ -822,6 +820,21 @@ fn median_of(mut v: Vec<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_pack_into_bits_in_order() {
+        let mut flags = [0u8; 64];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for (j, flag) in flags.iter_mut().enumerate() {
+                *flag = u8::from((x >> j) & 1 == 1);
+            }
+            assert_eq!(pack_flags(&flags), x);
+        }
+    }
 
     #[test]
     fn mean_needs_min_answered() {
