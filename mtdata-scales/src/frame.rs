@@ -345,6 +345,40 @@ pub(crate) fn idx(rows: &[usize]) -> IdxCa {
     )
 }
 
+/// Call `f(offset, word, n)` for rows `start..start + len` of `validity` (all present when
+/// `None`), 64 rows at a time: bit `j` of `word` is row `start + offset + j`, `n` rows (≤ 64).
+pub(crate) fn for_each_word(
+    validity: Option<&Bitmap>,
+    start: usize,
+    len: usize,
+    mut f: impl FnMut(usize, u64, usize),
+) {
+    // Bits past the `n` rows are always clear.
+    let mut f = |offset: usize, word: u64, n: usize| {
+        f(offset, word & (u64::MAX >> (64 - n)), n);
+    };
+    let Some(validity) = validity else {
+        for offset in (0..len).step_by(64) {
+            f(offset, u64::MAX, (len - offset).min(64));
+        }
+        return;
+    };
+    let bits = validity.clone().sliced(start, len);
+    let mut words = bits.fast_iter_u64();
+    let mut offset = 0;
+    for word in &mut words {
+        f(offset, word, 64);
+        offset += 64;
+    }
+    let ([lo, hi], left) = words.remainder();
+    if left > 0 {
+        f(offset, lo, left.min(64));
+    }
+    if left > 64 {
+        f(offset + 64, hi, left - 64);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

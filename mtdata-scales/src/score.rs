@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::codebook::{ItemDef, Rule, ScaleDef, ScoreDef, ValidValues};
 use crate::error::{Error, Result};
-use crate::frame::{find_column, numeric_cells, parse_number, text_values};
+use crate::frame::{find_column, for_each_word, numeric_cells, parse_number, text_values};
 
 /// Options of [`score`]; `Default` scores with the scale's default variant.
 #[derive(Debug, Clone, Default)]
@@ -443,40 +443,6 @@ fn pack_flags(flags: &[u8; 64]) -> u64 {
         word |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
     }
     word
-}
-
-/// Call `f(offset, word, n)` for rows `start..start + len` of `validity` (all present when
-/// `None`), 64 rows at a time: bit `j` of `word` is row `start + offset + j`, `n` rows (≤ 64).
-fn for_each_word(
-    validity: Option<&Bitmap>,
-    start: usize,
-    len: usize,
-    mut f: impl FnMut(usize, u64, usize),
-) {
-    // Bits past the `n` rows are always clear.
-    let mut f = |offset: usize, word: u64, n: usize| {
-        f(offset, word & (u64::MAX >> (64 - n)), n);
-    };
-    let Some(validity) = validity else {
-        for offset in (0..len).step_by(64) {
-            f(offset, u64::MAX, (len - offset).min(64));
-        }
-        return;
-    };
-    let bits = validity.clone().sliced(start, len);
-    let mut words = bits.fast_iter_u64();
-    let mut offset = 0;
-    for word in &mut words {
-        f(offset, word, 64);
-        offset += 64;
-    }
-    let ([lo, hi], left) = words.remainder();
-    if left > 0 {
-        f(offset, lo, left.min(64));
-    }
-    if left > 64 {
-        f(offset + 64, hi, left - 64);
-    }
 }
 
 /// `sums[i] += values[i]` and `counts[i] += 1` for the present rows (`validity` starts at row

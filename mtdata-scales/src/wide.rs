@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::clean::{key_columns, row_keys};
 use crate::error::{Error, Result};
-use crate::frame::{find_column, idx};
+use crate::frame::{find_column, for_each_word, idx};
 
 /// Session names in MindTrails schedule order (R34, Templeton, Calm Thinking/TET). Sessions
 /// not listed come after these, alphabetically; a missing session comes first (screening).
@@ -387,13 +387,17 @@ impl Scatter<'_> {
                 }
                 self.filled.clone()
             }
-            // Values and validity in one pass.
+            // Values and validity in one pass, the validity 64 rows at a time.
             Some(present) => {
                 let mut valid = vec![0u8; cells.div_ceil(8)];
-                for ((&target, &value), ok) in self.targets.iter().zip(values).zip(present) {
-                    block[target as usize] = value;
-                    set_bit(&mut valid, target, ok);
-                }
+                for_each_word(Some(present), 0, values.len(), |offset, word, n| {
+                    let rows = offset..offset + n;
+                    let targets = &self.targets[rows.clone()];
+                    for (j, (&target, &value)) in targets.iter().zip(&values[rows]).enumerate() {
+                        block[target as usize] = value;
+                        set_bit(&mut valid, target, (word >> j) & 1 == 1);
+                    }
+                });
                 Bitmap::from_u8_vec(valid, cells)
             }
         };
