@@ -1,12 +1,13 @@
 //! Integration tests of mtdata-scales: fixtures with hand-computed scores, properties,
-//! the comparison with MTData's pandas arithmetic, typed and Parquet input, and the notebook
-//! walkthrough.
+//! the comparison with MTData's pandas arithmetic, typed and Parquet input, long-to-wide
+//! against a reference, and the notebook walkthrough.
 
 mod compare;
 mod fixtures;
 mod notebook;
 mod props;
 mod typed;
+mod wide;
 
 use std::path::PathBuf;
 
