@@ -543,21 +543,25 @@ const DEMOGRAPHICS: Scale = Scale::new(
     &[],
 );
 
+// The change items are booleans (kept as text: the catalogue has no boolean values yet);
+// `changeInHelp_noAns` is 0, or 555 when the participant preferred not to answer (§4.2).
 const HELP_SEEKING: Scale = Scale::new(
     "HelpSeeking",
-    &[ItemGroup::text(&[
-        "morePerson",
-        "lessPerson",
-        "moreMeds",
-        "lessMeds",
-        "moreApps",
-        "lessApps",
-        "otherChange",
-        "noChange",
-        "other",
-        "changeInHelp_noAns",
-    ])],
-    &[],
+    &[
+        ItemGroup::text(&[
+            "morePerson",
+            "lessPerson",
+            "moreMeds",
+            "lessMeds",
+            "moreApps",
+            "lessApps",
+            "otherChange",
+            "noChange",
+            "other",
+        ]),
+        ItemGroup::range(&["changeInHelp_noAns"], 0.0, 0.0),
+    ],
+    &[555.0],
 );
 
 const R34: &[Scale] = &[
