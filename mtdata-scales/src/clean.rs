@@ -7,10 +7,8 @@ use rayon::prelude::*;
 
 use crate::codebook::ScaleDef;
 use crate::error::{Error, Result};
-use crate::frame::{
-    find_column, idx, number_column, participant_column, row_date_lookup, text_column,
-};
-use crate::score::item_values;
+use crate::frame::{find_column, idx, participant_column, row_date_lookup, text_column};
+use crate::score::{item_values, number_column};
 
 /// What to keep when several rows share (participant, session, tag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -626,11 +624,10 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     if let Some(items) = &items {
         // Answer columns become numbers (PNA and invalid values missing) so means fit in.
         for (c, item) in items.columns.iter().enumerate() {
-            let column: Vec<Option<f64>> = kept
+            let column = kept
                 .iter()
-                .map(|r| merged.get(r).map_or(item.get(*r), |m| m[c]))
-                .collect();
-            data.with_column(number_column(&item.column, &column))
+                .map(|r| merged.get(r).map_or(item.get(*r), |m| m[c]));
+            data.with_column(number_column(&item.column, column))
                 .map_err(|e| Error::polars(table, e))?;
         }
     }

@@ -138,7 +138,7 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
 
 /// Whether every value is a whole number an `i64` holds exactly, so a cast to integers loses
 /// nothing. (`v as i64 as f64 == v` rather than `fract()`, which is a libm call per value.)
-fn all_whole(mut values: impl Iterator<Item = f64>) -> bool {
+pub(crate) fn all_whole(mut values: impl Iterator<Item = f64>) -> bool {
     values.all(|v| v.abs() < 9.0e15 && (v as i64) as f64 == v)
 }
 
@@ -275,27 +275,6 @@ pub(crate) fn numeric_cells(col: &Column, table: &str) -> Result<Float64Chunked>
         .cast(&DataType::Float64)
         .map_err(|e| Error::polars(table, e))?;
     col.f64().cloned().map_err(|e| Error::polars(table, e))
-}
-
-/// A float column, stored as integers when every value is whole (so `3` stays `3` in CSV).
-pub(crate) fn number_column(name: &str, values: &[Option<f64>]) -> Column {
-    let floats = float_column(name, values);
-    if all_whole(values.iter().flatten().copied()) {
-        // Whole and in range, so the cast is exact; it cannot fail.
-        floats.strict_cast(&DataType::Int64).unwrap_or(floats)
-    } else {
-        floats
-    }
-}
-
-/// A float column from cleaned values, without an intermediate copy.
-pub(crate) fn float_column(name: &str, values: &[Option<f64>]) -> Column {
-    let numbers: Vec<f64> = values.iter().map(|v| v.unwrap_or(0.0)).collect();
-    let validity = values
-        .iter()
-        .any(Option::is_none)
-        .then(|| values.iter().map(Option::is_some).collect::<Bitmap>());
-    Float64Chunked::from_vec_validity(name.into(), numbers, validity).into_column()
 }
 
 /// Seconds since the epoch of a row's date: `date_iso` (RFC 3339), else `date` as sent

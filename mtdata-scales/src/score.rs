@@ -8,7 +8,9 @@ use rayon::prelude::*;
 
 use crate::codebook::{ItemDef, Rule, ScaleDef, ScoreDef, ValidValues};
 use crate::error::{Error, Result};
-use crate::frame::{find_column, for_each_word, numeric_cells, parse_number, text_values};
+use crate::frame::{
+    all_whole, find_column, for_each_word, numeric_cells, parse_number, text_values,
+};
 
 /// Options of [`score`]; `Default` scores with the scale's default variant.
 #[derive(Debug, Clone, Default)]
@@ -123,41 +125,25 @@ impl ItemColumn {
 
     /// The column as it goes into the scored table: integers when every value is whole.
     pub fn to_column(&self) -> Column {
-        let name = self.column.as_str().into();
-        match &self.cells {
-            Cells::Integers(a) => Int64Chunked::with_chunk(name, a.clone()).into_column(),
-            Cells::Numbers(a) => Float64Chunked::with_chunk(name, a.clone()).into_column(),
-        }
+        self.cells.clone().into_column(&self.column)
     }
 
     /// Add rows `start..start + counts.len()` to `sums`, and count the present ones.
-    fn add_to(&self, start: usize, sums: &mut BlockSums) {
-        let rows = start..start + sums.counts.len();
-        match &self.cells {
-            Cells::Integers(a) => {
-                let values = &a.values()[rows];
-                match &mut sums.whole {
-                    Some(whole) => {
-                        add_present(values, a.validity(), start, whole, &mut sums.counts)
-                    }
-                    None => add_present(
-                        values,
-                        a.validity(),
-                        start,
-                        &mut sums.numbers,
-                        &mut sums.counts,
-                    ),
-                }
+    fn add_to(&self, start: usize, block: &mut BlockSums) {
+        let rows = start..start + block.counts.len();
+        let counts = &mut block.counts;
+        match (&self.cells, &mut block.sums) {
+            (Cells::Integers(a), Sums::Whole(sums)) => {
+                add_present(&a.values()[rows], a.validity(), start, sums, counts);
             }
-            Cells::Numbers(a) => {
-                let values = &a.values()[rows];
-                add_present(
-                    values,
-                    a.validity(),
-                    start,
-                    &mut sums.numbers,
-                    &mut sums.counts,
-                );
+            (Cells::Integers(a), Sums::Numbers(sums)) => {
+                add_present(&a.values()[rows], a.validity(), start, sums, counts);
+            }
+            (Cells::Numbers(a), Sums::Numbers(sums)) => {
+                add_present(&a.values()[rows], a.validity(), start, sums, counts);
+            }
+            (Cells::Numbers(_), Sums::Whole(_)) => {
+                unreachable!("integer sums are chosen only when every item holds integers")
             }
         }
     }
@@ -509,22 +495,32 @@ impl Sum<i64> for i64 {
 /// keep every sum exact (integer additions, converted to a float once per row); floats, or
 /// integers without such bounds, as floats.
 struct BlockSums {
-    whole: Option<Vec<i64>>,
-    numbers: Vec<f64>,
+    sums: Sums,
     counts: Vec<u32>,
+}
+
+enum Sums {
+    Whole(Vec<i64>),
+    Numbers(Vec<f64>),
 }
 
 impl BlockSums {
     fn new(rows: usize, whole: bool) -> Self {
         BlockSums {
-            whole: whole.then(|| vec![0; rows]),
-            numbers: vec![0.0; rows],
+            sums: if whole {
+                Sums::Whole(vec![0; rows])
+            } else {
+                Sums::Numbers(vec![0.0; rows])
+            },
             counts: vec![0; rows],
         }
     }
 
     fn sum(&self, row: usize) -> f64 {
-        self.whole.as_ref().map_or(0.0, |w| w[row] as f64) + self.numbers[row]
+        match &self.sums {
+            Sums::Whole(sums) => sums[row] as f64,
+            Sums::Numbers(sums) => sums[row],
+        }
     }
 }
 
@@ -550,11 +546,8 @@ impl CellBuilder {
     /// Integers when every present value is whole (so `3` stays `3` in CSV), else floats.
     fn finish(self) -> Cells {
         let valid: Option<Bitmap> = self.valid.into();
-        let whole = self
-            .values
-            .iter()
-            .all(|v| v.fract() == 0.0 && v.abs() < 9.0e15);
-        if whole {
+        // Missing cells hold 0, which is whole.
+        if all_whole(self.values.iter().copied()) {
             let values: Vec<i64> = self.values.iter().map(|&v| v as i64).collect();
             Cells::Integers(PrimitiveArray::new(
                 ArrowDataType::Int64,
@@ -567,6 +560,27 @@ impl CellBuilder {
                 self.values.into(),
                 valid,
             ))
+        }
+    }
+}
+
+/// A column of cleaned numbers, stored as integers when every value is whole.
+pub(crate) fn number_column(
+    name: &str,
+    values: impl ExactSizeIterator<Item = Option<f64>>,
+) -> Column {
+    let mut cells = CellBuilder::with_capacity(values.len());
+    for value in values {
+        cells.push(value);
+    }
+    cells.finish().into_column(name)
+}
+
+impl Cells {
+    fn into_column(self, name: &str) -> Column {
+        match self {
+            Cells::Integers(a) => Int64Chunked::with_chunk(name.into(), a).into_column(),
+            Cells::Numbers(a) => Float64Chunked::with_chunk(name.into(), a).into_column(),
         }
     }
 }

@@ -353,15 +353,23 @@ impl Scatter<'_> {
 
     /// Validity of the spread cells: set where a row with a present value lands.
     fn validity(&self, present: Option<&Bitmap>) -> Bitmap {
-        let Some(present) = present.filter(|p| p.unset_bits() > 0) else {
-            return self.filled.clone();
-        };
-        let cells = self.wide_rows * self.slots;
-        let mut valid = vec![0u8; cells.div_ceil(8)];
-        for (&target, ok) in self.targets.iter().zip(present.iter()) {
-            set_bit(&mut valid, target, ok);
+        match present.filter(|p| p.unset_bits() > 0) {
+            None => self.filled.clone(),
+            Some(present) => self.spread_bits(present),
         }
-        Bitmap::from_u8_vec(valid, cells)
+    }
+
+    /// One bit per long row spread over the cells the rows fill, 64 rows at a time (cells no
+    /// row fills are clear).
+    fn spread_bits(&self, bits: &Bitmap) -> Bitmap {
+        let cells = self.wide_rows * self.slots;
+        let mut spread = vec![0u8; cells.div_ceil(8)];
+        for_each_word(Some(bits), 0, bits.len(), |offset, word, n| {
+            for (j, &target) in self.targets[offset..offset + n].iter().enumerate() {
+                set_bit(&mut spread, target, (word >> j) & 1 == 1);
+            }
+        });
+        Bitmap::from_u8_vec(spread, cells)
     }
 
     /// Cut the slot-major block into one array per slot (zero-copy slices of one buffer).
@@ -380,27 +388,10 @@ impl Scatter<'_> {
         let values = array.values().as_slice();
         let cells = self.wide_rows * self.slots;
         let mut block = vec![T::Native::default(); cells];
-        let valid = match array.validity().filter(|v| v.unset_bits() > 0) {
-            None => {
-                for (&target, &value) in self.targets.iter().zip(values) {
-                    block[target as usize] = value;
-                }
-                self.filled.clone()
-            }
-            // Values and validity in one pass, the validity 64 rows at a time.
-            Some(present) => {
-                let mut valid = vec![0u8; cells.div_ceil(8)];
-                for_each_word(Some(present), 0, values.len(), |offset, word, n| {
-                    let rows = offset..offset + n;
-                    let targets = &self.targets[rows.clone()];
-                    for (j, (&target, &value)) in targets.iter().zip(&values[rows]).enumerate() {
-                        block[target as usize] = value;
-                        set_bit(&mut valid, target, (word >> j) & 1 == 1);
-                    }
-                });
-                Bitmap::from_u8_vec(valid, cells)
-            }
-        };
+        for (&target, &value) in self.targets.iter().zip(values) {
+            block[target as usize] = value;
+        }
+        let valid = self.validity(array.validity());
         let block = PrimitiveArray::new(array.dtype().clone(), block.into(), Some(valid));
         self.per_slot(block)
             .into_iter()
@@ -410,12 +401,7 @@ impl Scatter<'_> {
 
     fn booleans(&self, source: &BooleanChunked) -> Vec<Series> {
         let array = source.downcast_as_array();
-        let cells = self.wide_rows * self.slots;
-        let mut block = vec![0u8; cells.div_ceil(8)];
-        for (&target, value) in self.targets.iter().zip(array.values().iter()) {
-            set_bit(&mut block, target, value);
-        }
-        let block = Bitmap::from_u8_vec(block, cells);
+        let block = self.spread_bits(array.values());
         let valid = self.validity(array.validity());
         let block = BooleanArray::new(ArrowDataType::Boolean, block, Some(valid));
         self.per_slot(block)
