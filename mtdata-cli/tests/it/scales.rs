@@ -1,18 +1,27 @@
 //! The scale verbs through the binary on a hand-made fixture (MTData's `<Scale> <csv>` form).
 
+use std::path::{Path, PathBuf};
+
 use crate::support::{mtdata, render};
+
+/// Copy the scale fixture `fixture` (under `fixtures/scales/`) to `<dir>/study/active_data/
+/// <table>.csv`, as decode would have written it.
+fn decoded_table(dir: &Path, fixture: &str, table: &str) -> PathBuf {
+    let active = dir.join("study/active_data");
+    std::fs::create_dir_all(&active).unwrap();
+    let csv = active.join(format!("{table}.csv"));
+    std::fs::copy(
+        mtdata_fixtures::fixtures_dir().join("scales").join(fixture),
+        &csv,
+    )
+    .unwrap();
+    csv
+}
 
 #[test]
 fn prepare_cleans_scores_and_reshapes() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study/active_data");
-    std::fs::create_dir_all(&study).unwrap();
-    let csv = study.join("OA.csv");
-    std::fs::copy(
-        mtdata_fixtures::fixtures_dir().join("scales/OA/clean.last.csv"),
-        &csv,
-    )
-    .unwrap();
+    let csv = decoded_table(dir.path(), "OA/clean.last.csv", "OA");
     let out = mtdata()
         .args(["prepare", "OA"])
         .arg(&csv)
@@ -36,14 +45,11 @@ fn prepare_cleans_scores_and_reshapes() {
 #[test]
 fn clean_finds_the_participant_column_that_holds_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let active = dir.path().join("study/active_data");
-    std::fs::create_dir_all(&active).unwrap();
-    let csv = active.join("Demographics.csv");
-    std::fs::copy(
-        mtdata_fixtures::fixtures_dir().join("scales/Demographics/clean.participant-columns.csv"),
-        &csv,
-    )
-    .unwrap();
+    let csv = decoded_table(
+        dir.path(),
+        "Demographics/clean.participant-columns.csv",
+        "Demographics",
+    );
     let out = mtdata()
         .args(["clean", "Demographics"])
         .arg(&csv)
