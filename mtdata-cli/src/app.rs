@@ -93,13 +93,36 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<mtdata_core::config
     Ok(config)
 }
 
-/// Print an error on one line: `error: what: cause: cause`.
+/// Run `work` on each target (a server block or a study folder) in turn. An error stops only that
+/// target: it is printed once, as `error: server <name>: <what>: <cause>`, and the others still run.
+/// The outcome is [`Outcome::Error`] when any target stopped, else the worst of the others, so
+/// every verb reports a failed server the same way.
+pub fn for_each_target<T>(
+    targets: impl IntoIterator<Item = T>,
+    name: impl Fn(&T) -> String,
+    mut work: impl FnMut(&T) -> CommandResult,
+) -> Outcome {
+    let mut outcome = Outcome::Success;
+    for target in targets {
+        match work(&target) {
+            Ok(done) => outcome = outcome.worst(done),
+            Err(err) => {
+                print_error(&err.context(format!("server {}", name(&target))));
+                outcome = Outcome::Error;
+            }
+        }
+    }
+    outcome
+}
+
+/// Print an error on one line, `error: what: cause: cause`, each cause once (library errors keep
+/// their cause out of their own message and in `source()`).
 #[allow(clippy::print_stderr)]
 pub fn print_error(err: &anyhow::Error) {
     if is_broken_pipe(err) {
         return;
     }
-    eprintln!("error: {err:#}");
+    eprintln!("{}", crate::logging::line("error", &format!("{err:#}")));
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -7,7 +7,8 @@ pub enum Outcome {
     Success,
     /// The command finished but some table, row or field failed: exit status 1.
     Problems,
-    /// The command went on after an error it already printed (one server of several): exit status 2.
+    /// An error stopped the command, or stopped one of its servers while the others went on (the
+    /// error was printed): exit status 2.
     Error,
 }
 
@@ -17,6 +18,16 @@ impl Outcome {
             Outcome::Success => 0,
             Outcome::Problems => 1,
             Outcome::Error => ERROR,
+        }
+    }
+
+    /// The worse of two outcomes: an error over problems over success.
+    #[must_use]
+    pub fn worst(self, other: Outcome) -> Outcome {
+        if self.code() >= other.code() {
+            self
+        } else {
+            other
         }
     }
 

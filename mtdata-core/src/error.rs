@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The configuration file could not be read.
-    #[error("cannot read config file {path} (pass --config FILE or set MTDATA_CONFIG)")]
+    #[error("cannot read config file {path}")]
     ConfigRead {
         path: PathBuf,
         #[source]
@@ -30,6 +30,9 @@ pub enum Error {
     /// A table name from a server cannot be used in a file name.
     #[error(transparent)]
     TableName(#[from] crate::table::InvalidTableName),
+    /// The study schedule (`study.json`) is missing or not a schedule.
+    #[error("study schedule {path}: {message}")]
+    Schedule { path: PathBuf, message: String },
     /// A file operation failed.
     #[error("{action} {path}")]
     Io {
@@ -38,6 +41,24 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its causes on one line, `what: cause: cause`, for messages that are kept as text
+/// (a table's failure in a summary). Errors of mtdata keep their cause out of their own message, so
+/// each cause appears once.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        // Errors of other crates sometimes repeat their cause; do not print it twice.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `Result` with this crate's [`Error`].

@@ -74,45 +74,83 @@ impl StudyLayout {
     }
 }
 
-/// When a raw backup was written, from its file name.
+/// The time in the name of a file mtdata writes (raw backups, reports, processed tables): one
+/// format for all of them, `YYYYMMDDTHHMMSS.ffffffZ` (UTC to the microsecond, so names sort in time
+/// and two files of one second never collide). MTData's local-time names stay readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RawStamp {
+pub enum FileStamp {
     /// mtdata's `YYYYMMDDTHHMMSS.ffffffZ` (UTC, microseconds).
     Utc(DateTime<Utc>),
     /// MTData's `%b_%d_%Y_%H_%M_%S` (the lab computer's local time, seconds).
     Legacy(NaiveDateTime),
 }
 
-impl RawStamp {
+impl FileStamp {
     /// A key that orders stamps in time (legacy local times are taken as they are).
     pub fn sort_key(&self) -> NaiveDateTime {
         match self {
-            RawStamp::Utc(t) => t.naive_utc(),
-            RawStamp::Legacy(t) => *t,
+            FileStamp::Utc(t) => t.naive_utc(),
+            FileStamp::Legacy(t) => *t,
         }
     }
 
     /// The stamp for a new file: now, in UTC, to the microsecond.
     pub fn now() -> Self {
-        RawStamp::Utc(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6))
+        Self::at(Utc::now())
+    }
+
+    /// The stamp for a file written at `time` (cut to the microsecond).
+    pub fn at(time: DateTime<Utc>) -> Self {
+        FileStamp::Utc(chrono::SubsecRound::trunc_subsecs(time, 6))
+    }
+
+    /// Read a stamp in either format.
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, UTC_FORMAT) {
+            return Some(FileStamp::Utc(t.and_utc()));
+        }
+        NaiveDateTime::parse_from_str(text, LEGACY_FORMAT)
+            .ok()
+            .map(FileStamp::Legacy)
     }
 
     /// The text used in file names.
     pub fn format(&self) -> String {
         match self {
-            RawStamp::Utc(t) => t.format("%Y%m%dT%H%M%S%.6fZ").to_string(),
-            RawStamp::Legacy(t) => t.format("%b_%d_%Y_%H_%M_%S").to_string(),
+            FileStamp::Utc(t) => t.format("%Y%m%dT%H%M%S%.6fZ").to_string(),
+            FileStamp::Legacy(t) => t.format(LEGACY_FORMAT).to_string(),
         }
     }
 }
 
-impl PartialOrd for RawStamp {
+const UTC_FORMAT: &str = "%Y%m%dT%H%M%S%.fZ";
+const LEGACY_FORMAT: &str = "%b_%d_%Y_%H_%M_%S";
+
+/// The name of an output file: `<name>_<kind>_<stamp>.<ext>` (reports, processed tables), with
+/// `name` made safe for a file name (a study's display name or a server block may hold anything).
+pub fn output_file_name(name: &str, kind: &str, stamp: &FileStamp, ext: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    let safe = if safe.is_empty() { "study" } else { safe };
+    format!("{safe}_{kind}_{}.{ext}", stamp.format())
+}
+
+impl PartialOrd for FileStamp {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for RawStamp {
+impl Ord for FileStamp {
     fn cmp(&self, other: &Self) -> Ordering {
         self.sort_key().cmp(&other.sort_key())
     }
@@ -122,11 +160,11 @@ impl Ord for RawStamp {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RawFileName {
     pub table: String,
-    pub stamp: RawStamp,
+    pub stamp: FileStamp,
 }
 
 impl RawFileName {
-    pub fn new(table: &str, stamp: RawStamp) -> Self {
+    pub fn new(table: &str, stamp: FileStamp) -> Self {
         RawFileName {
             table: table.to_owned(),
             stamp,
@@ -143,10 +181,10 @@ impl RawFileName {
     pub fn parse(file_name: &str) -> Option<Self> {
         let stem = file_name.strip_suffix(".json")?;
         if let Some((table, stamp)) = stem.rsplit_once('_')
-            && let Ok(t) = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.fZ")
+            && let Ok(t) = NaiveDateTime::parse_from_str(stamp, UTC_FORMAT)
             && !table.is_empty()
         {
-            return Some(RawFileName::new(table, RawStamp::Utc(t.and_utc())));
+            return Some(RawFileName::new(table, FileStamp::Utc(t.and_utc())));
         }
         // MTData: six `_`-separated fields after the table.
         let parts: Vec<&str> = stem.rsplitn(7, '_').collect();
@@ -160,7 +198,7 @@ impl RawFileName {
                     .ok()?;
             return Some(RawFileName::new(
                 parts[6],
-                RawStamp::Legacy(NaiveDateTime::new(date, time)),
+                FileStamp::Legacy(NaiveDateTime::new(date, time)),
             ));
         }
         None
@@ -173,7 +211,7 @@ mod tests {
 
     #[test]
     fn new_names_round_trip() {
-        let name = RawFileName::new("DASS21_AS", RawStamp::now());
+        let name = RawFileName::new("DASS21_AS", FileStamp::now());
         let parsed = RawFileName::parse(&name.file_name()).unwrap();
         assert_eq!(parsed, name);
     }
@@ -192,6 +230,23 @@ mod tests {
         let apr = RawFileName::parse("OA_Apr_01_2017_00_00_00.json").unwrap();
         let feb = RawFileName::parse("OA_Feb_01_2017_00_00_00.json").unwrap();
         assert!(feb.stamp < apr.stamp);
+    }
+
+    #[test]
+    fn output_names_sort_by_time_and_stay_in_the_folder() {
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 2, 3, 4, 5, 6).unwrap();
+        let stamp = FileStamp::at(t);
+        assert_eq!(
+            output_file_name("templeton", "scale_report", &stamp, "csv"),
+            "templeton_scale_report_20240203T040506.000000Z.csv"
+        );
+        assert_eq!(
+            output_file_name("../x/y", "client_report", &stamp, "csv"),
+            "_x_y_client_report_20240203T040506.000000Z.csv"
+        );
+        assert_eq!(FileStamp::parse(&stamp.format()), Some(stamp));
+        let legacy = FileStamp::parse("Mar_28_2017_14_05_33").unwrap();
+        assert_eq!(legacy.format(), "Mar_28_2017_14_05_33");
     }
 
     #[test]

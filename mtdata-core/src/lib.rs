@@ -30,9 +30,11 @@
 
 pub mod catalog;
 pub mod config;
+pub mod decoded;
 pub mod error;
 pub mod fsutil;
 pub mod layout;
+pub mod schedule;
 pub mod secret;
 pub mod table;
 

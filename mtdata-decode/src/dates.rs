@@ -11,12 +11,6 @@ const MONTHS: [&[u8]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-/// Whether a column name says it holds dates (`date`, `dateCompleted`, `lastLoginDate`, `lastLogin`, ...).
-pub fn is_date_like_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.contains("date") || lower.ends_with("login") || lower.contains("timestamp")
-}
-
 fn number(bytes: &[u8]) -> Option<u32> {
     bytes.iter().try_fold(0u32, |acc, b| {
         b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
@@ -120,22 +114,5 @@ mod tests {
         );
         assert_eq!(parse_epoch_millis("12"), None);
         assert_eq!(parse_epoch_millis("12.5"), None);
-    }
-
-    #[test]
-    fn date_like_names() {
-        for name in [
-            "date",
-            "dateCompleted",
-            "lastLoginDate",
-            "lastLogin",
-            "dateSubmitted",
-            "lastSessionDate",
-        ] {
-            assert!(is_date_like_name(name), "{name}");
-        }
-        for name in ["id", "timeOnPage", "session", "participantRSA"] {
-            assert!(!is_date_like_name(name), "{name}");
-        }
     }
 }

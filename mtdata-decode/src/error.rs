@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("cannot list raw backups in {path}: {source}; check PATH in the server block")]
+    #[error("cannot list raw backups in {path} (check PATH in the server block)")]
     ListRaw {
         path: PathBuf,
         #[source]
@@ -22,14 +22,14 @@ pub enum Error {
     },
     #[error(transparent)]
     TableName(#[from] mtdata_core::table::InvalidTableName),
-    #[error("table {table}: cannot write {path}: {source}")]
+    #[error("table {table}: cannot write {path}")]
     Write {
         table: String,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("table {table}: {source}")]
+    #[error("table {table}")]
     Core {
         table: String,
         #[source]

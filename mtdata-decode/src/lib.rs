@@ -28,9 +28,9 @@ mod study;
 mod summary;
 mod table;
 
-pub use dates::{is_date_like_name, parse_epoch_millis, parse_mtdata_date};
+pub use dates::{parse_epoch_millis, parse_mtdata_date};
 pub use discover::{RawFile, list_raw_files, sort_files};
 pub use error::{Error, Result};
 pub use study::{TableOutcome, decode_study, summary_path};
 pub use summary::{FieldCounts, FileProblem, TableSummary};
-pub use table::{DecodeOptions, DecodedTable, decode_table, is_encrypted_column};
+pub use table::{DecodeOptions, DecodedTable, decode_table};

@@ -10,12 +10,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::num::NonZeroUsize;
 
-use mtdata_crypto::{FieldOutcome, PrivateKey};
+use mtdata_crypto::{FieldOutcome, FieldStatus, PrivateKey};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use crate::dates::{is_date_like_name, parse_epoch_millis, parse_mtdata_date};
+use mtdata_core::decoded::{
+    CellStatus, is_date_like_name, is_encrypted_column, iso_column, status_column,
+};
+
+use crate::dates::{parse_epoch_millis, parse_mtdata_date};
 use crate::discover::{RawFile, sort_files};
 use crate::summary::{FieldCounts, FileProblem, TableSummary};
 
@@ -154,11 +158,6 @@ impl Columns {
     fn has_iso(&self, col: u32) -> bool {
         self.has_date_string[col as usize] || self.has_epoch[col as usize]
     }
-}
-
-/// MTData's convention: decrypt every column whose name ends in `RSA`.
-pub fn is_encrypted_column(name: &str) -> bool {
-    name.ends_with("RSA")
 }
 
 /// A file's text and the fields of its rows (one vector per part parsed in parallel).
@@ -1180,8 +1179,8 @@ pub(crate) fn decode_table_into(
             OutColumn::Value(col) | OutColumn::Decrypted(col) => {
                 columns.names[col as usize].clone()
             }
-            OutColumn::Status(col) => format!("{}_status", columns.names[col as usize]),
-            OutColumn::Iso(col) => format!("{}_iso", columns.names[col as usize]),
+            OutColumn::Status(col) => status_column(&columns.names[col as usize]),
+            OutColumn::Iso(col) => iso_column(&columns.names[col as usize]),
         })
         .collect();
 
@@ -1421,15 +1420,15 @@ fn render_rows(
                 OutColumn::Status(col) => {
                     let cell = cells[col as usize];
                     let status = match cell {
-                        None | Some("null") => "empty",
+                        None | Some("null") => CellStatus::Empty,
                         Some(t) if t.starts_with('"') => match lookup(outcomes, cell) {
-                            Some(Some(outcome)) => outcome.status().as_str(),
-                            _ => "failed",
+                            Some(Some(outcome)) => cell_status(outcome.status()),
+                            _ => CellStatus::Failed,
                         },
-                        Some(t) if t.as_bytes()[0].is_ascii_digit() => "plain",
-                        Some(_) => "failed",
+                        Some(t) if t.as_bytes()[0].is_ascii_digit() => CellStatus::Plain,
+                        Some(_) => CellStatus::Failed,
                     };
-                    writer.write_field(status)
+                    writer.write_field(status.as_str())
                 }
                 OutColumn::Iso(col) => {
                     let iso = cells[col as usize].and_then(|t| match t.as_bytes()[0] {
@@ -1448,6 +1447,16 @@ fn render_rows(
         let _ = writer.write_record(None::<&[u8]>);
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// The decoded-table status of a crypto outcome.
+fn cell_status(status: FieldStatus) -> CellStatus {
+    match status {
+        FieldStatus::Decrypted => CellStatus::Decrypted,
+        FieldStatus::Plain => CellStatus::Plain,
+        FieldStatus::Empty => CellStatus::Empty,
+        FieldStatus::Failed => CellStatus::Failed,
+    }
 }
 
 fn lookup<'o>(outcomes: &'o Outcomes, cell: Option<&str>) -> Option<&'o Option<FieldOutcome>> {

@@ -27,7 +27,7 @@ pub enum Error {
         env: String,
     },
     /// The HTTP client could not be built.
-    #[error("cannot set up HTTP client: {0}")]
+    #[error("cannot set up HTTP client")]
     Client(#[source] reqwest::Error),
     /// benchMark.json is unreadable; it is never silently reset.
     #[error(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use mtdata_core::config::{IncrementalMode, ServerConfig};
 use mtdata_core::fsutil::{self, AtomicFile};
-use mtdata_core::layout::{RawFileName, RawStamp, StudyLayout};
+use mtdata_core::layout::{FileStamp, RawFileName, StudyLayout};
 use mtdata_core::table::TableName;
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -399,7 +399,7 @@ impl TableJob<'_> {
             Err(e) => {
                 summary.status = TableStatus::Failed(format!(
                     "cannot save the backup ({}); nothing deleted",
-                    chain(&e)
+                    mtdata_core::error::chain(&e)
                 ));
                 return Ok((summary, None));
             }
@@ -484,7 +484,7 @@ impl TableJob<'_> {
                     )));
                 }
             };
-            let name = RawFileName::new(self.table.as_str(), RawStamp::now());
+            let name = RawFileName::new(self.table.as_str(), FileStamp::now());
             let mut file = AtomicFile::create_new(self.layout.raw_data().join(name.file_name()))?;
             let mut scan = Scan::default();
             let deletes = self.deletes_rows();
@@ -668,7 +668,7 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
         let dir = layout.raw_data().join("schedule");
         fsutil::ensure_dir(&dir)?;
         let mut raw = AtomicFile::create_new(
-            dir.join(RawFileName::new("study", RawStamp::now()).file_name()),
+            dir.join(RawFileName::new("study", FileStamp::now()).file_name()),
         )?;
         raw.write_all(&bytes).map_err(|e| mtdata_core::Error::Io {
             action: "cannot write",
@@ -681,20 +681,11 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
     };
     match save() {
         Ok(path) => ScheduleStatus::Saved(path),
-        Err(e) => ScheduleStatus::Failed(format!("cannot save the study schedule: {}", chain(&e))),
+        Err(e) => ScheduleStatus::Failed(format!(
+            "cannot save the study schedule: {}",
+            mtdata_core::error::chain(&e)
+        )),
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn log_summary(server: &str, s: &TableSummary) {

@@ -39,11 +39,11 @@ struct RowKeys {
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     /// Reading failed (connection reset, timeout, disk).
-    #[error("{0}")]
-    Io(#[source] std::io::Error),
+    #[error(transparent)]
+    Io(std::io::Error),
     /// The bytes are not a JSON array of objects.
-    #[error("{0}")]
-    Json(#[source] serde_json::Error),
+    #[error(transparent)]
+    Json(serde_json::Error),
 }
 
 impl From<serde_json::Error> for ScanError {

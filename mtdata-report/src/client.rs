@@ -5,9 +5,9 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schedule::COMPLETE_SESSION;
 use crate::study::{CellState, Study};
 use crate::text::{TextOptions, TextTable, Tone};
+use mtdata_core::schedule::COMPLETE_SESSION;
 
 /// One participant.
 #[derive(Debug, Clone, PartialEq, Serialize)]

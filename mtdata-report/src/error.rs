@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -15,17 +15,17 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A CSV file is malformed.
-    #[error("cannot read CSV {path}: {source}")]
+    #[error("cannot read CSV {path}")]
     Csv {
         path: PathBuf,
         #[source]
         source: csv::Error,
     },
-    /// The schedule sheet (`active_data/study.json`) is missing or malformed.
-    #[error("schedule sheet {path}: {message}")]
-    Schedule { path: PathBuf, message: String },
+    /// The study schedule or another shared file is missing or malformed.
+    #[error(transparent)]
+    Core(#[from] mtdata_core::Error),
     /// A table the report needs is absent.
-    #[error("table {table} not found at {path}; run `mtdata export` and `mtdata decode` first")]
+    #[error("table {table} not found at {path}; export and decode the study first")]
     MissingTable { table: String, path: PathBuf },
     /// A required column is absent from a table.
     #[error("table {table} ({path}) has no column {column}")]
@@ -42,7 +42,7 @@ pub enum Error {
         message: String,
     },
     /// Writing JSON failed.
-    #[error("cannot serialize report: {0}")]
+    #[error("cannot serialize report")]
     Json(#[from] serde_json::Error),
 }
 

@@ -60,7 +60,6 @@ mod error;
 mod frame;
 mod html;
 mod scale;
-mod schedule;
 mod status;
 mod study;
 mod tables;
@@ -70,58 +69,14 @@ pub use client::{ClientReport, ClientRow, NO_DATA_SUFFIX};
 pub use codebook::{Check, Codebook, ItemRange, UNFLAGGED_TABLES};
 pub use error::{Error, Result};
 pub use html::HtmlReport;
-pub use scale::{COMPLETION_ROWS, ScaleReport, ScaleRow};
-pub use schedule::{
+pub use mtdata_core::schedule::{
     COMPLETE_SESSION, SESSION_COMPLETE_TASK, Schedule, SessionInfo, Slot, StudyInfo, TaskInfo,
 };
+pub use scale::{COMPLETION_ROWS, ScaleReport, ScaleRow};
 pub use status::{
     ColumnStatus, DUPLICATE_KEY_COLUMNS, OutOfRange, StatusOptions, StatusReport, TableFailure,
     TableStatus,
 };
 pub use study::{CellState, ReportOptions, Study};
-pub use tables::{DEFAULT_TABLE_MAP, PARTICIPANT_COLUMNS, TableMap};
+pub use tables::{DEFAULT_TABLE_MAP, TableMap};
 pub use text::{TextOptions, TextTable, Tone};
-
-/// A report file name with a sortable UTC timestamp:
-/// `<name>_<kind>_<YYYY-MM-DD>T<HH-MM-SS>Z.<ext>`. Characters other than letters, digits, `-`, `_`
-/// and `.` in `name` become `_`, so a configured name never escapes the reports folder.
-pub fn report_file_name(
-    name: &str,
-    kind: &str,
-    time: chrono::DateTime<chrono::Utc>,
-    ext: &str,
-) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let safe = safe.trim_start_matches('.');
-    let safe = if safe.is_empty() { "study" } else { safe };
-    format!("{safe}_{kind}_{}.{ext}", time.format("%Y-%m-%dT%H-%M-%SZ"))
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn report_file_names_sort_by_time_and_stay_in_the_folder() {
-        let t = chrono::Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap();
-        assert_eq!(
-            report_file_name("templeton", "scale_report", t, "csv"),
-            "templeton_scale_report_2024-02-03T04-05-06Z.csv"
-        );
-        assert_eq!(
-            report_file_name("../x/y", "client_report", t, "csv"),
-            "_x_y_client_report_2024-02-03T04-05-06Z.csv"
-        );
-    }
-}

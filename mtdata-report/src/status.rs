@@ -251,7 +251,7 @@ impl StatusReport {
                 Ok(status) => report.tables.push(status),
                 Err(e) => report.failures.push(TableFailure {
                     table,
-                    error: e.to_string(),
+                    error: mtdata_core::error::chain(&e),
                 }),
             }
         }

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::scale::{KeyCounter, TaskData};
-use crate::schedule::Schedule;
 use crate::tables::{self, Interner, Loaded, ParticipantRow, TableMap};
+use mtdata_core::schedule::Schedule;
 
 /// Options shared by the scale and client reports; `Default` reports everyone with the built-in
 /// table-name mapping.

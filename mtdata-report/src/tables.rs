@@ -6,18 +6,11 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use mtdata_core::decoded::{DateColumn, ParticipantColumns};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schedule::SESSION_COMPLETE_TASK;
-
-/// Columns that link a row to its participant, in the order they are tried.
-pub const PARTICIPANT_COLUMNS: [&str; 4] = [
-    "participantRSA",
-    "participant",
-    "participantId",
-    "participantDAO",
-];
+use mtdata_core::schedule::SESSION_COMPLETE_TASK;
 
 /// Which table holds the rows of a task whose name differs from the table name (see the
 /// schedule sheet notes: R34 `RecognitionRatings` is stored in `RR`).
@@ -140,22 +133,16 @@ impl Interner {
 #[derive(Debug, Clone)]
 pub(crate) struct Header {
     pub(crate) names: Vec<String>,
-    link: Vec<usize>,
-    rsa_status: Option<usize>,
+    participants: ParticipantColumns,
 }
 
 impl Header {
     pub(crate) fn new(record: &csv::StringRecord) -> Self {
         let names: Vec<String> = record.iter().map(str::to_owned).collect();
-        let link = PARTICIPANT_COLUMNS
-            .iter()
-            .filter_map(|c| names.iter().position(|n| n == c))
-            .collect();
-        let rsa_status = names.iter().position(|n| n == "participantRSA_status");
+        let participants = ParticipantColumns::new(&names);
         Header {
             names,
-            link,
-            rsa_status,
+            participants,
         }
     }
 
@@ -164,44 +151,13 @@ impl Header {
     }
 
     pub(crate) fn has_link(&self) -> bool {
-        !self.link.is_empty()
+        !self.participants.is_empty()
     }
 
-    /// The participant of a row: the first non-empty link column; a `participantRSA` that
-    /// failed to decrypt is skipped, and a linked object (`{"id": 7, …}`) gives its id.
+    /// The participant of a row, by the decoded-table rule ([`ParticipantColumns`]).
     pub(crate) fn participant<'r>(&self, row: &'r csv::StringRecord) -> Option<&'r str> {
-        let failed = self
-            .rsa_status
-            .and_then(|i| row.get(i))
-            .is_some_and(|s| s == "failed");
-        for &i in &self.link {
-            if failed && self.names[i] == "participantRSA" {
-                continue;
-            }
-            let value = row.get(i).unwrap_or("").trim();
-            if value.is_empty() || value == "null" {
-                continue;
-            }
-            if value.starts_with('{') {
-                if let Some(id) = linked_object_id(value) {
-                    return Some(id);
-                }
-                continue;
-            }
-            return Some(value);
-        }
-        None
+        self.participants.participant(|i| row.get(i))
     }
-}
-
-/// The `id` of a linked participant serialized as JSON text, without allocating the whole object.
-fn linked_object_id(json: &str) -> Option<&str> {
-    let start = json.find("\"id\"")? + 4;
-    let rest = json[start..].trim_start().strip_prefix(':')?.trim_start();
-    let rest = rest.strip_prefix('"').unwrap_or(rest);
-    let end = rest.find([',', '}', '"'])?;
-    let id = rest[..end].trim();
-    (!id.is_empty()).then_some(id)
 }
 
 /// Open `active_data/<table>.csv` as a CSV reader; `Ok(None)` when the file does not exist.
@@ -293,9 +249,8 @@ fn load_task_log(active_data: &Path, strings: &mut Interner) -> Result<TaskLogPa
     let session_col = column("sessionName")?;
     let task_col = column("taskName")?;
     let tag_col = header.find("tag");
-    let date_col = header
-        .find("dateCompleted_iso")
-        .or_else(|| header.find("dateCompleted"));
+    let date_col =
+        DateColumn::find(&header.names, "dateCompleted").and_then(|c| header.find(&c.name));
     if !header.has_link() {
         return Err(Error::MissingColumn {
             table: "TaskLog".into(),
@@ -402,16 +357,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn linked_object_gives_its_id() {
-        assert_eq!(
-            linked_object_id(r#"{"id": 17, "admin": false}"#),
-            Some("17")
-        );
-        assert_eq!(linked_object_id(r#"{"admin":false,"id":"9"}"#), Some("9"));
-        assert_eq!(linked_object_id(r#"{"admin":false}"#), None);
-    }
-
-    #[test]
     fn participant_link_order_and_failed_decryption() {
         let header = Header::new(&csv::StringRecord::from(vec![
             "participantRSA",
@@ -419,6 +364,8 @@ mod tests {
             "participant",
         ]));
         let row = csv::StringRecord::from(vec!["12", "decrypted", "99"]);
+        assert_eq!(header.participant(&row), Some("99"));
+        let row = csv::StringRecord::from(vec!["12", "decrypted", ""]);
         assert_eq!(header.participant(&row), Some("12"));
         let row = csv::StringRecord::from(vec!["bm90IGFuIGlk", "failed", "99"]);
         assert_eq!(header.participant(&row), Some("99"));

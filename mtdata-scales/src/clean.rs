@@ -1,6 +1,7 @@
 //! Duplicate removal with an explicit policy on (participant, session, tag), and a report of
 //! every row dropped.
 
+use mtdata_core::decoded::{CellStatus, status_column};
 use polars::prelude::*;
 use polars_arrow::array::{Array, Utf8ViewArray, View};
 use rayon::prelude::*;
@@ -209,17 +210,18 @@ fn without_failed_decryptions(
     values: StringChunked,
     table: &str,
 ) -> Result<StringChunked> {
-    let Some(status) = find_column(df, &format!("{name}_status")) else {
+    let Some(status) = find_column(df, &status_column(name)) else {
         return Ok(values);
     };
     let status = text_column(df, &status, table)?;
-    if !status.iter().any(|s| s == Some("failed")) {
+    let failed = Some(CellStatus::Failed.as_str());
+    if !status.iter().any(|s| s == failed) {
         return Ok(values);
     }
     Ok(values
         .iter()
         .zip(status.iter())
-        .map(|(v, s)| if s == Some("failed") { None } else { v })
+        .map(|(v, s)| if s == failed { None } else { v })
         .collect::<StringChunked>()
         .with_name(name.into()))
 }

@@ -61,7 +61,7 @@ pub enum Error {
     },
 
     /// polars reported an error (a malformed CSV or Parquet file, a type mismatch).
-    #[error("table {table}: {source}")]
+    #[error("table {table}")]
     Polars {
         table: String,
         #[source]

@@ -1,5 +1,6 @@
 //! Reading and writing tables, and the column helpers the transformations share.
 
+use mtdata_core::decoded::iso_column;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -170,15 +171,7 @@ pub fn write_table(df: &DataFrame, path: &Path, format: OutputFormat) -> Result<
     })
 }
 
-/// Participant id columns in order of preference: linked tables' `participant`, TaskLog's
-/// `participantId`, R34's plain `participantDAO` (never a failed decryption), then the
-/// decrypted `participantRSA`.
-pub const PARTICIPANT_COLUMNS: [&str; 4] = [
-    "participant",
-    "participantId",
-    "participantDAO",
-    "participantRSA",
-];
+pub use mtdata_core::decoded::PARTICIPANT_COLUMNS;
 
 /// The participant column of `df`: `wanted` if given, else the first of [`PARTICIPANT_COLUMNS`]
 /// that holds any id (the first present one if none does).
@@ -305,7 +298,7 @@ pub(crate) fn row_date_lookup(
     table: &str,
 ) -> Result<Option<Box<dyn Fn(usize) -> Option<i64> + Send + Sync>>> {
     let text = |name: Option<String>| name.map(|c| text_column(df, &c, table)).transpose();
-    let iso = text(find_column(df, "date_iso"))?;
+    let iso = text(find_column(df, &iso_column("date")))?;
     let sent = text(find_column(df, "date"))?;
     if iso.is_none() && sent.is_none() {
         return Ok(None);

@@ -4,7 +4,6 @@ use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use mtdata_core::config::ServerConfig;
 use mtdata_crypto::{PrivateKey, check_key_file_permissions};
@@ -54,33 +53,11 @@ pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
         table: (args.scale != ".").then(|| args.scale.clone()),
         threads: args.threads,
     };
-    let mut problems = false;
-    let mut failed_servers = Vec::new();
-    for server in &servers {
-        match decode_server(server, args, &options, ctx) {
-            Ok(server_problems) => problems |= server_problems,
-            Err(err) => {
-                report(
-                    ctx,
-                    "error",
-                    &format!("server {}: {}", server.name, chain(&err)),
-                );
-                failed_servers.push(server.name.as_str());
-            }
-        }
-    }
-    if !failed_servers.is_empty() {
-        let others = if failed_servers.len() < servers.len() {
-            "; the other servers were decoded"
-        } else {
-            ""
-        };
-        anyhow::bail!(
-            "decode failed for server {} (see above){others}",
-            failed_servers.join(", ")
-        );
-    }
-    Ok(Outcome::problems_if(problems))
+    Ok(crate::app::for_each_target(
+        servers,
+        |server| server.name.clone(),
+        |server| decode_server(server, args, &options).map(Outcome::problems_if),
+    ))
 }
 
 /// Decode one server's study folder; `Ok(true)` when some table has problems.
@@ -88,14 +65,13 @@ fn decode_server(
     server: &ServerConfig,
     args: &DecodeArgs,
     options: &DecodeOptions,
-    ctx: &Context,
 ) -> anyhow::Result<bool> {
     // Like MTData, PRIVATE_FILE is relative to the working directory.
     let key_path = args.key.clone().or_else(|| server.private_file.clone());
     let key = match &key_path {
         Some(path) => {
             if let Some(warning) = check_key_file_permissions(path)? {
-                report(ctx, "warning", &warning.to_string());
+                tracing::warn!("{warning}");
             }
             let key = PrivateKey::load(path)?;
             tracing::info!(
@@ -109,8 +85,7 @@ fn decode_server(
         }
         None => None,
     };
-    let outcomes = decode_study(&server.layout(), key.as_ref(), options)
-        .with_context(|| format!("study folder {}", server.path.display()))?;
+    let outcomes = decode_study(&server.layout(), key.as_ref(), options)?;
     let mut problems = false;
     let mut stdout = std::io::stdout().lock();
     for outcome in &outcomes {
@@ -121,23 +96,19 @@ fn decode_server(
                     match to_parquet(&outcome.csv) {
                         Ok(path) => line.push_str(&format!(" (+ {})", path.display())),
                         Err(err) => {
-                            report(ctx, "problem", &format!("server {}: {err:#}", server.name));
+                            tracing::error!("server {}: {err:#}", server.name);
                             problems = true;
                         }
                     }
                 }
                 writeln!(stdout, "{line}")?;
                 for problem in summary.problems() {
-                    report(
-                        ctx,
-                        "problem",
-                        &format!("server {}: {problem}", server.name),
-                    );
+                    tracing::warn!("server {}: {problem}", server.name);
                 }
                 problems |= summary.has_problems();
             }
             Err(err) => {
-                report(ctx, "error", &format!("server {}: {err}", server.name));
+                tracing::error!("server {}: {}", server.name, mtdata_core::error::chain(err));
                 problems = true;
             }
         }
@@ -195,37 +166,13 @@ fn summary_line(server: &str, outcome: &TableOutcome, s: &TableSummary) -> Strin
     line
 }
 
-/// An error and its causes on one line, leaving out causes the message already includes.
-fn chain(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&message);
-        }
-    }
-    text
-}
-
-/// A message for the person at the terminal, on stderr (suppressed by `--quiet` unless it is an error).
-#[allow(clippy::print_stderr)]
-fn report(ctx: &Context, level: &str, message: &str) {
-    if ctx.global.quiet && level != "error" {
-        return;
-    }
-    eprintln!("{level}: {message}");
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use mtdata_decode::{FieldCounts, TableOutcome, TableSummary};
 
-    use super::{chain, summary_line};
+    use super::summary_line;
 
     #[test]
     fn one_line_per_table() {
@@ -255,14 +202,5 @@ mod tests {
             "r34 OA: 5 rows (7 read, 2 files, 2 duplicates, 1 conflicting); participantRSA: 3 decrypted, \
              1 plain, 0 empty, 1 failed -> study/active_data/OA.csv"
         );
-    }
-
-    #[test]
-    fn causes_already_in_the_message_are_not_repeated() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
-        let err = anyhow::Error::new(io).context("cannot read key: gone");
-        assert_eq!(chain(&err), "cannot read key: gone");
-        let err = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(chain(&err), "outer: inner");
     }
 }

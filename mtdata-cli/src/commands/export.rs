@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context as _;
 use clap::Args;
 use mtdata_core::config::ServerConfig;
 use mtdata_export::{
@@ -66,22 +65,17 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
         no_delete: args.no_delete,
         ..ExportOptions::default()
     };
-    let mut failed_servers = 0;
-    let mut problems = false;
-    for server in servers {
-        match export_one(server, &options, ctx) {
-            Ok(report) => problems |= report.has_problems(),
+    Ok(crate::app::for_each_target(
+        servers,
+        |server| server.name.clone(),
+        |server| match export_one(server, &options, ctx) {
+            Ok(report) => Ok(Outcome::problems_if(report.has_problems())),
             Err(err) => {
-                failed_servers += 1;
-                crate::app::print_error(&err);
                 append_log(&server.layout().logs(), &[format!("error: {err:#}")]);
+                Err(err)
             }
-        }
-    }
-    if failed_servers > 0 {
-        return Ok(Outcome::Error);
-    }
-    Ok(Outcome::problems_if(problems))
+        },
+    ))
 }
 
 /// Export one server, print its summary to stdout and append it to the study's log.
@@ -91,8 +85,7 @@ pub fn export_one(
     ctx: &Context,
 ) -> anyhow::Result<ServerReport> {
     let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
-    let report = export_server(server, options, &mut bars)
-        .with_context(|| format!("export of server {} stopped", server.name))?;
+    let report = export_server(server, options, &mut bars)?;
     drop(bars);
     let lines = summary_lines(&report, options.dry_run);
     let mut out = std::io::stdout().lock();

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use mtdata_core::layout::StudyLayout;
+use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
 use mtdata_report::{
     ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, Study,
-    TableMap, report_file_name,
+    TableMap,
 };
 
 use crate::app::{CommandResult, Context};
@@ -82,21 +82,17 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> CommandResult {
     };
     let targets = render::study_targets(ctx, &opts.server, opts.study.as_deref())?;
     let several = targets.len() > 1;
-    let mut failed = false;
-    for target in &targets {
-        if several && !opts.json {
-            render::print_stdout(&format!("== {} ==\n", target.name))?;
-        }
-        if let Err(err) = run_one(target, kind, opts, options.clone(), ctx) {
-            if !several {
-                return Err(err);
+    Ok(crate::app::for_each_target(
+        targets,
+        |target| target.name.clone(),
+        |target| {
+            if several && !opts.json {
+                render::print_stdout(&format!("== {} ==\n", target.name))?;
             }
-            // One broken study does not stop the others.
-            tracing::error!("{}: {err:#}", target.name);
-            failed = true;
-        }
-    }
-    Ok(Outcome::problems_if(failed))
+            run_one(target, kind, opts, options.clone(), ctx)?;
+            Ok(Outcome::Success)
+        },
+    ))
 }
 
 fn run_one(
@@ -109,6 +105,7 @@ fn run_one(
     let layout = StudyLayout::new(&target.root);
     let study = Study::open_active_data(&layout.active_data(), options)?;
     let now = chrono::Utc::now();
+    let stamp = FileStamp::at(now);
     let text_options = render::text_options(ctx);
     let reports = layout.reports();
     // Print the asked-for report and save its CSV; the HTML page needs both reports.
@@ -125,7 +122,7 @@ fn run_one(
         if !opts.no_csv {
             let mut bytes = Vec::new();
             csv(&mut bytes)?;
-            let name = report_file_name(&target.name, file_kind, now, "csv");
+            let name = output_file_name(&target.name, file_kind, &stamp, "csv");
             let path = render::write_report(&reports, &name, &bytes)?;
             render::note(ctx, &format!("wrote {}", path.display()));
         }
@@ -166,7 +163,7 @@ fn run_one(
             status: Some(&status),
         }
         .render();
-        let name = report_file_name(&target.name, "report", now, "html");
+        let name = output_file_name(&target.name, "report", &stamp, "html");
         let path = render::write_report(&reports, &name, html.as_bytes())?;
         render::note(ctx, &format!("wrote {}", path.display()));
     }

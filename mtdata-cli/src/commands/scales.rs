@@ -11,6 +11,8 @@ use mtdata_scales::{
     Study, WideOptions, clean, long_to_wide, prepare, read_scale_table, score, write_table,
 };
 
+use mtdata_core::layout::{FileStamp, output_file_name};
+
 use crate::app::{CommandResult, Context};
 use crate::exit::Outcome;
 
@@ -101,7 +103,7 @@ struct Job {
 
 pub fn run(verb: Verb, args: &ScaleArgs, ctx: &Context) -> CommandResult {
     let jobs = plan(args, ctx)?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = mtdata_core::layout::FileStamp::now();
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     for job in &jobs {
@@ -210,16 +212,11 @@ fn study_folder_of(input: &Path) -> PathBuf {
 /// then the built-in order for sessions the schedule does not name (such as `ELIGIBLE`).
 fn schedule_session_order(study_folder: &Path) -> Option<Vec<String>> {
     let layout = mtdata_core::layout::StudyLayout::new(study_folder);
-    let bytes = std::fs::read(layout.schedule()).ok()?;
-    let studies: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let schedule = mtdata_core::schedule::Schedule::load_saved(&layout).ok()?;
     let mut order: Vec<String> = Vec::new();
-    for study in studies.as_array()? {
-        for session in study["sessions"].as_array().into_iter().flatten() {
-            if let Some(name) = session["name"].as_str()
-                && !order.iter().any(|o| o.eq_ignore_ascii_case(name))
-            {
-                order.push(name.to_owned());
-            }
+    for name in schedule.session_names() {
+        if !order.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            order.push(name.to_owned());
         }
     }
     if order.is_empty() {
@@ -241,14 +238,25 @@ fn policy(d: Option<Duplicates>) -> Option<DuplicatePolicy> {
     })
 }
 
-fn out_path(job: &Job, sub: &str, word: &str, stamp: &str, ext: &str) -> anyhow::Result<PathBuf> {
+fn out_path(
+    job: &Job,
+    sub: &str,
+    word: &str,
+    stamp: &FileStamp,
+    ext: &str,
+) -> anyhow::Result<PathBuf> {
     let dir = job.processed.join(sub);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir.join(format!("{}_{word}_{stamp}.{ext}", job.scale.name)))
+    Ok(dir.join(output_file_name(&job.scale.name, word, stamp, ext)))
 }
 
 /// Run one verb on one table; the summary line and whether there were data problems.
-fn run_one(verb: Verb, args: &ScaleArgs, job: &Job, stamp: &str) -> anyhow::Result<(String, bool)> {
+fn run_one(
+    verb: Verb,
+    args: &ScaleArgs,
+    job: &Job,
+    stamp: &FileStamp,
+) -> anyhow::Result<(String, bool)> {
     let format = match args.format {
         Format::Csv => OutputFormat::Csv,
         Format::Parquet => OutputFormat::Parquet,

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use mtdata_core::layout::StudyLayout;
-use mtdata_report::{Codebook, StatusOptions, StatusReport, report_file_name};
+use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
+use mtdata_report::{Codebook, StatusOptions, StatusReport};
 
 use crate::app::{CommandResult, Context};
 use crate::commands::render;
@@ -69,45 +69,49 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
     let server = args.source.as_deref().unwrap_or(".");
     let targets = render::study_targets(ctx, server, args.study.as_deref())?;
     let several = targets.len() > 1;
-    let mut failed = false;
-    for target in &targets {
-        if several && !args.json {
-            render::print_stdout(&format!("== {} ==\n", target.name))?;
-        }
-        let layout = StudyLayout::new(&target.root);
-        let report = match StatusReport::for_folder(&layout.active_data(), &options) {
-            Ok(report) => report,
-            Err(err) if several => {
-                tracing::error!("{}: {err}", target.name);
-                failed = true;
-                continue;
+    Ok(crate::app::for_each_target(
+        targets,
+        |target| target.name.clone(),
+        |target| {
+            if several && !args.json {
+                render::print_stdout(&format!("== {} ==\n", target.name))?;
             }
-            Err(err) => return Err(err.into()),
-        };
-        show(&report, args, ctx)?;
-        for failure in &report.failures {
-            tracing::error!(
-                "{}: table {}: {}",
-                target.name,
-                failure.table,
-                failure.error
-            );
-        }
-        failed |= !report.failures.is_empty();
-        if !args.no_csv {
-            let now = chrono::Utc::now();
-            let mut columns = Vec::new();
-            report.write_columns_csv(&mut columns)?;
-            let mut out_of_range = Vec::new();
-            report.write_out_of_range_csv(&mut out_of_range)?;
-            for (kind, bytes) in [("status", columns), ("status_out_of_range", out_of_range)] {
-                let name = report_file_name(&target.name, kind, now, "csv");
-                let path = render::write_report(&layout.reports(), &name, &bytes)?;
-                render::note(ctx, &format!("wrote {}", path.display()));
-            }
+            status_of_folder(target, args, &options, ctx)
+        },
+    ))
+}
+
+/// `status all` for one study folder: print, log the failed tables, save the CSV files.
+fn status_of_folder(
+    target: &render::StudyTarget,
+    args: &StatusArgs,
+    options: &StatusOptions,
+    ctx: &Context,
+) -> CommandResult {
+    let layout = StudyLayout::new(&target.root);
+    let report = StatusReport::for_folder(&layout.active_data(), options)?;
+    show(&report, args, ctx)?;
+    for failure in &report.failures {
+        tracing::error!(
+            "{}: table {}: {}",
+            target.name,
+            failure.table,
+            failure.error
+        );
+    }
+    if !args.no_csv {
+        let now = FileStamp::now();
+        let mut columns = Vec::new();
+        report.write_columns_csv(&mut columns)?;
+        let mut out_of_range = Vec::new();
+        report.write_out_of_range_csv(&mut out_of_range)?;
+        for (kind, bytes) in [("status", columns), ("status_out_of_range", out_of_range)] {
+            let name = output_file_name(&target.name, kind, &now, "csv");
+            let path = render::write_report(&layout.reports(), &name, &bytes)?;
+            render::note(ctx, &format!("wrote {}", path.display()));
         }
     }
-    Ok(Outcome::problems_if(failed))
+    Ok(Outcome::problems_if(!report.failures.is_empty()))
 }
 
 fn show(report: &StatusReport, args: &StatusArgs, ctx: &Context) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 use mtdata_fixtures::sim::{Fault, SimOptions, Simulator};
 use mtdata_fixtures::study::StudyOptions;
 
-use crate::support::{filters, mtdata, render, write_config};
+use crate::support::{mtdata, render, snapshot_settings, write_config};
 
 pub fn tiny_study() -> SimOptions {
     SimOptions {
@@ -37,11 +37,7 @@ fn summary_and_exit_status() {
     );
     sim.set_fault(Fault::delete_fails(&[id]));
     let second = export(&config, &[]);
-    let mut settings = insta::Settings::clone_current();
-    for (from, to) in filters(dir.path()) {
-        settings.add_filter(&from, to);
-    }
-    settings.bind(|| {
+    snapshot_settings(dir.path()).bind(|| {
         insta::assert_snapshot!("first_run", render(&first));
         insta::assert_snapshot!("second_run_with_a_failed_delete", render(&second));
     });

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{mtdata, render};
+use crate::support::{mtdata, render, snapshot_settings};
 
 /// Copy the scale fixture `fixture` (under `fixtures/scales/`) to `<dir>/study/active_data/
 /// <table>.csv`, as decode would have written it.
@@ -28,9 +28,8 @@ fn prepare_cleans_scores_and_reshapes() {
         .args(["--study", "calm-thinking"])
         .output()
         .unwrap();
-    let text = render(&out).replace(&dir.path().display().to_string(), "[DIR]");
-    let normalized = regex_free_stamp(&text);
-    insta::assert_snapshot!(normalized);
+    let text = render(&out);
+    snapshot_settings(dir.path()).bind(|| insta::assert_snapshot!(text));
     assert!(out.status.code().is_some_and(|c| c <= 1), "{text}");
     let processed = dir.path().join("study/processed_data");
     for sub in ["cleaned_dup_data", "scored_data", "wideform_data"] {
@@ -74,30 +73,6 @@ fn clean_finds_the_participant_column_that_holds_ids() {
         dropped,
         "row,id,session,tag,reason,kept_row\n0,1,preTest,,same key,2\n"
     );
-}
-
-/// Replace `_YYYYMMDDTHHMMSSZ` stamps in file names.
-fn regex_free_stamp(text: &str) -> String {
-    let mut out = String::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &text[i..];
-        let is_stamp = rest.len() >= 16
-            && rest.as_bytes()[..8].iter().all(u8::is_ascii_digit)
-            && rest.as_bytes()[8] == b'T'
-            && rest.as_bytes()[9..15].iter().all(u8::is_ascii_digit)
-            && rest.as_bytes()[15] == b'Z';
-        if is_stamp {
-            out.push_str("[STAMP]");
-            i += 16;
-        } else {
-            let c = rest.chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 #[test]

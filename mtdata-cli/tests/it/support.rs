@@ -27,7 +27,7 @@ pub fn render(output: &Output) -> String {
 }
 
 /// Replace what changes from run to run: folders, ports, time stamps.
-pub fn filters(dir: &Path) -> Vec<(String, String)> {
+fn filters(dir: &Path) -> Vec<(String, String)> {
     vec![
         (regex_escape(&dir.display().to_string()), "[DIR]".to_owned()),
         (
@@ -36,6 +36,15 @@ pub fn filters(dir: &Path) -> Vec<(String, String)> {
         ),
         (r"\d{8}T\d{6}\.\d{6}Z".to_owned(), "[STAMP]".to_owned()),
     ]
+}
+
+/// insta settings with [`filters`] for `dir`, for `settings.bind(|| ...)`.
+pub fn snapshot_settings(dir: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (from, to) in filters(dir) {
+        settings.add_filter(&from, to);
+    }
+    settings
 }
 
 fn regex_escape(text: &str) -> String {

@@ -1,6 +1,7 @@
-//! The Standard Schedule Sheet (`GET /api/study`, saved as `active_data/study.json`) flattened
-//! into slots: one per (session, task, occurrence), so a task repeated inside a session (Affect
-//! pre/post) is expected twice.
+//! The study schedule: MindTrails' Standard Schedule Sheet (`GET /api/study`, saved by export as
+//! `active_data/study.json`), read by one type for every command that needs it, and flattened into
+//! slots: one per (session, task, occurrence), so a task repeated inside a session (Affect pre/post)
+//! is expected twice.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -99,7 +100,7 @@ impl Schedule {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::Schedule {
                     path: path.to_owned(),
-                    message: "not found; run `mtdata export` (it saves /api/study) first".into(),
+                    message: "not found; export the study first (export saves /api/study)".into(),
                 }
             } else {
                 Error::io("cannot read", path, e)
@@ -162,6 +163,16 @@ impl Schedule {
             by_session_task,
             session_start,
         }
+    }
+
+    /// Read a study folder's saved schedule (`active_data/study.json`), the first study of the sheet.
+    pub fn load_saved(layout: &crate::layout::StudyLayout) -> Result<Self> {
+        Self::load(&layout.schedule(), None)
+    }
+
+    /// Session names in the order participants meet them.
+    pub fn session_names(&self) -> impl Iterator<Item = &str> {
+        self.sessions.iter().map(|s| s.name.as_str())
     }
 
     /// Slot indices of `task` in `session`, in order.
