@@ -12,7 +12,7 @@ TABLE = "BigTrial"
 target = os.environ.get("CARGO_TARGET_DIR", os.path.join(os.getcwd(), "target"))
 env = dict(os.environ, CARGO_TARGET_DIR=target)
 
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "mtdata-fixtures", "--bin", "mindtrails-sim",
+subprocess.run(["cargo", "build", "--release", "-q", "-p", "mtdata-sim", "--bin", "mindtrails-sim",
                 "-p", "mtdata-export", "--example", "buffered_baseline", "--example", "export_once"],
                check=True, env=env)
 rel = os.path.join(target, "release")

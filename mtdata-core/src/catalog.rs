@@ -4,7 +4,7 @@
 //!
 //! It is plain data, written once, so the copies cannot drift apart: `mtdata-scales` builds its
 //! codebooks from it and adds the scoring rules, `mtdata-report` derives the ranges it flags, and
-//! the synthetic study of `mtdata-fixtures` draws its answers from it. It lives here because core
+//! the synthetic study of `mtdata-sim` draws its answers from it. It lives here because core
 //! is the one crate all three may depend on without pulling in polars.
 //!
 //! ```

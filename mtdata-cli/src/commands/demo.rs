@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use mtdata_fixtures::sim::{SimOptions, Simulator};
-use mtdata_fixtures::study::StudyOptions;
+use mtdata_sim::mindtrails::{SimOptions, Simulator};
+use mtdata_sim::study::StudyOptions;
 
 use crate::app::{CommandResult, Context};
 use crate::exit::Outcome;
@@ -96,7 +96,7 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     let left: usize = sim
         .table_names()
         .iter()
-        .filter(|t| mtdata_fixtures::study::table_deleteable(t) == Some(true))
+        .filter(|t| mtdata_sim::study::table_deleteable(t) == Some(true))
         .map(|t| sim.table_ids(t).len())
         .sum();
     problems |= left > 0;
@@ -160,17 +160,14 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(std::path::absolute(dir)?)
 }
 
-/// Write `config/server.config` and a copy of the test-only key, readable by the owner only.
+/// Write `config/server.config` and the test-only key the simulator encrypts for, readable by the owner
+/// only. The key is compiled into the binary, so an installed `mtdata` needs no source tree.
 fn write_demo_config(dir: &Path, sim: &Simulator) -> anyhow::Result<DemoSetup> {
-    let keys = dir.join("keys");
-    std::fs::create_dir_all(&keys)?;
+    let keys = create_owner_only_dir(&dir.join("keys"))?;
     let key = keys.join("demo_private.pem");
-    std::fs::copy(mtdata_fixtures::keys::test_private_pkcs1_pem(), &key)
-        .context("cannot copy the demo key")?;
-    restrict_to_owner(&key)?;
+    write_owner_only(&key, mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM)?;
     let study = dir.join("study");
-    let config_dir = dir.join("config");
-    std::fs::create_dir_all(&config_dir)?;
+    let config_dir = create_owner_only_dir(&dir.join("config"))?;
     let config = config_dir.join("server.config");
     let text = format!(
         "# Written by `mtdata demo`: a test-only study server on loopback.\n\
@@ -191,22 +188,34 @@ fn write_demo_config(dir: &Path, sim: &Simulator) -> anyhow::Result<DemoSetup> {
         key.display(),
         study.display()
     );
-    std::fs::write(&config, text)?;
-    restrict_to_owner(&config)?;
+    write_owner_only(&config, text.as_bytes())?;
     Ok(DemoSetup {
         dir: dir.to_owned(),
         config,
     })
 }
 
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot restrict permissions of {}", path.display()))
+/// Creates a new file readable by the owner only (0600 from its creation, never wider for a moment).
+fn write_owner_only(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path) -> anyhow::Result<()> {
-    Ok(())
+/// Creates a folder only its owner may enter (0700).
+fn create_owner_only_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir.to_owned())
 }

@@ -42,7 +42,7 @@ fn config_errors() {
 
 #[test]
 fn env_password_is_used_and_never_printed() {
-    let sim = mtdata_fixtures::sim::Simulator::start(crate::export::tiny_study()).unwrap();
+    let sim = mtdata_sim::mindtrails::Simulator::start(crate::export::tiny_study()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("server.config");
     std::fs::write(

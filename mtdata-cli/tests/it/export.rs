@@ -1,7 +1,7 @@
 //! `mtdata export` through the binary against the simulator.
 
-use mtdata_fixtures::sim::{Fault, SimOptions, Simulator};
-use mtdata_fixtures::study::StudyOptions;
+use mtdata_sim::mindtrails::{Fault, SimOptions, Simulator};
+use mtdata_sim::study::StudyOptions;
 
 use crate::support::{mtdata, render, snapshot_settings, write_config};
 
@@ -64,6 +64,20 @@ fn demo_runs_end_to_end() {
     );
     assert!(demo.join("study/active_data/benchMark.json").exists());
     assert!(demo.join("study/active_data/study.json").exists());
+    // The key is the binary's embedded copy of the test-only key, written owner-only.
+    let key = demo.join("keys/demo_private.pem");
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        std::fs::read(mtdata_fixtures::keys::test_private_pkcs1_pem()).unwrap()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(mode(&demo.join("config/server.config")), 0o600);
+        assert_eq!(mode(&demo.join("keys")), 0o700);
+    }
     #[cfg(feature = "scales")]
     assert!(
         std::fs::read_dir(demo.join("study/processed_data/wideform_data"))

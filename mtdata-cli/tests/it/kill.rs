@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mtdata_core::layout::RawFileName;
 use mtdata_export::rows::scan_array;
-use mtdata_fixtures::sim::{LiveSubmissions, SimOptions, Simulator};
-use mtdata_fixtures::study::StudyOptions;
+use mtdata_sim::mindtrails::{LiveSubmissions, SimOptions, Simulator};
+use mtdata_sim::study::StudyOptions;
 
 use crate::support::{mtdata, write_config};
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use mtdata_fixtures::sim::Simulator;
+use mtdata_sim::mindtrails::Simulator;
 
 pub fn mtdata() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtdata"));

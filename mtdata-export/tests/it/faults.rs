@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use mtdata_export::TableStatus;
-use mtdata_fixtures::sim::Fault;
+use mtdata_sim::mindtrails::Fault;
 
 use crate::support::{Setup, all_files};
 

@@ -91,7 +91,7 @@ fn reads_mtdata_new_benchmark_format_and_refuses_a_damaged_one() {
 
 #[test]
 fn rows_added_during_an_export_are_kept_for_the_next_run() {
-    use mtdata_fixtures::sim::LiveSubmissions;
+    use mtdata_sim::mindtrails::LiveSubmissions;
     let setup = Setup::new(true);
     setup.sim.set_live(Some(LiveSubmissions {
         tables: vec!["Affect".into(), "RR".into()],
@@ -116,9 +116,9 @@ fn rows_added_during_an_export_are_kept_for_the_next_run() {
 
 #[test]
 fn era_d_servers_are_asked_with_after() {
-    use mtdata_fixtures::sim::Era;
+    use mtdata_sim::mindtrails::Era;
     let setup = Setup::with(
-        mtdata_fixtures::sim::SimOptions {
+        mtdata_sim::mindtrails::SimOptions {
             era: Era::D,
             ..crate::support::small_study()
         },

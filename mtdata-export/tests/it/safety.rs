@@ -1,7 +1,7 @@
 //! Deletes happen only for rows in a verified, durable backup; failures are retried.
 
 use mtdata_export::{ExportOptions, Scale, TableStatus};
-use mtdata_fixtures::sim::Fault;
+use mtdata_sim::mindtrails::Fault;
 
 use crate::support::{Setup, all_files, options};
 
@@ -159,7 +159,7 @@ fn emptied_non_json_and_id_less_tables_fail_alone() {
     setup.sim.add_table(
         "NoIds",
         true,
-        mtdata_fixtures::sim::TableKind::Questionnaire,
+        mtdata_sim::mindtrails::TableKind::Questionnaire,
     );
     setup
         .sim

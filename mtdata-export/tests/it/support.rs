@@ -8,8 +8,8 @@ use mtdata_core::config::{Config, ServerConfig};
 use mtdata_core::layout::RawFileName;
 use mtdata_export::rows::scan_array;
 use mtdata_export::{ExportOptions, NoProgress, RetryPolicy, Scale, ServerReport, export_server};
-use mtdata_fixtures::sim::{SimOptions, Simulator};
-use mtdata_fixtures::study::StudyOptions;
+use mtdata_sim::mindtrails::{SimOptions, Simulator};
+use mtdata_sim::study::StudyOptions;
 
 pub struct Setup {
     pub sim: Simulator,
