@@ -22,9 +22,10 @@ mod backend;
 mod error;
 mod field;
 mod key;
+pub mod mindlogger;
 
-pub use aes_cbc::{AesError, decrypt_aes256_cbc, decrypt_mindlogger_text};
+pub use aes_cbc::{AesError, decrypt_payload, encrypt_payload};
 pub use backend::Backend;
-pub use error::{DecryptError, Error, KeyError, Result};
+pub use error::{AppletKeyError, DecryptError, Error, KeyError, Result};
 pub use field::{FieldOutcome, FieldStatus, decode_base64};
 pub use key::{KeyFormat, KeyPermissionWarning, PrivateKey, check_key_file_permissions};
