@@ -161,3 +161,57 @@ fn text_or_random(plain: &[u8]) -> Attempt {
         false => Attempt::Random,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::backend::Backend;
+    use crate::encrypt_payload;
+    use crate::mindlogger::{RespondentKey, SecretForm, official};
+
+    fn ring() -> KeyRing {
+        KeyRing::new(vec![
+            AppletKey::derive(&official::encryption(), "123456!Qwe").unwrap(),
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Whatever JSON a respondent encrypts, the applet key gets it back, and only once per respondent computes
+        /// the secret.
+        #[test]
+        fn respondent_to_admin_round_trip(
+            respondent in prop::collection::vec(any::<u8>(), 1..128),
+            values in prop::collection::vec(any::<String>(), 0..6),
+            iv in any::<[u8; 16]>(),
+        ) {
+            let encryption = official::encryption();
+            let respondent = RespondentKey::new(&encryption, &respondent, Backend::RustCrypto).unwrap();
+            let json = serde_json::to_string(&values).unwrap();
+            let keys = respondent.aes_keys(&encryption.public_key);
+            let stored = encrypt_payload(keys.padded.bytes(), iv, json.as_bytes()).to_string();
+            let user = UserPublicKey::Key(respondent.public_key());
+            let ring = ring();
+            let key = KeyUsed { ring_index: 0, secret: SecretForm::Padded };
+            prop_assert_eq!(ring.decrypt_answer(Some(&user), &stored), AnswerOutcome::Decrypted { json, key });
+            prop_assert_eq!(ring.aes_keys(&user, 0), keys);
+            prop_assert_eq!(ring.cached_user_keys(), 1);
+        }
+    }
+
+    #[test]
+    fn a_random_key_is_a_wrong_key_whatever_the_length() {
+        let ring = ring();
+        let user = UserPublicKey::ReviewerId("somebody else".into());
+        for blocks in 1..=4 {
+            let payload = EncryptedPayload::new([7; 16], vec![0x5a; 16 * blocks]).unwrap();
+            assert_eq!(
+                ring.decrypt_payload(Some(&user), &payload),
+                AnswerOutcome::WrongKey,
+                "{blocks}"
+            );
+        }
+    }
+}
