@@ -52,6 +52,38 @@ pub enum Error {
     },
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    AppletKey(#[from] AppletKeyError),
+}
+
+/// Why a MindLogger applet key could not be made. Never carries the password or any key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppletKeyError {
+    #[error(
+        "wrong applet password: the key derived from it and the applet's account id does not match the \
+         applet's public key; check the password (for an applet whose owner changed, older answers need the \
+         previous owner's password and account id)"
+    )]
+    WrongPassword,
+    #[error(
+        "the applet password is right, but the applet key was made by a tool other than the MindLogger admin \
+         panel: it matches only when the password's digest is decoded as standard UTF-8, not as the browser \
+         does; derive the private key that tool's way and use it as the applet's private key"
+    )]
+    NonBrowserKey,
+    #[error("the applet private key does not match the applet's public key")]
+    PrivateKeyMismatch,
+    #[error("the applet private key is empty")]
+    EmptyPrivateKey,
+    #[error(
+        "the applet prime has {bits} bits; MindLogger primes have 1024 and larger ones are not supported"
+    )]
+    PrimeTooLarge { bits: usize },
+    #[error("the applet prime is not a large odd number; check the applet's `prime`")]
+    BadPrime,
+    #[error("the applet public key is not between 1 and the prime; check the applet's `publicKey`")]
+    PublicKeyOutOfRange,
 }
 
 /// Shorthand for this crate's results.

@@ -1,6 +1,6 @@
-//! Parse documents shaped like the ones in the MindLogger reference notes.
+//! Parse export documents shaped like the ones in the MindLogger reference notes.
 
-use mindlogger_model::{AnswerExportPage, EncryptedPayload, ResponseMeta};
+use mindlogger_model::{AnswerExportPage, EncryptedPayload, ResponseMeta, UserPublicKey};
 
 #[test]
 fn v1_response_meta() {
@@ -15,9 +15,12 @@ fn v1_response_meta() {
     )
     .unwrap();
     assert_eq!(meta.activity.name.as_deref(), Some("Morning"));
-    assert_eq!(meta.user_public_key, Some(vec![142, 202, 179]));
+    assert_eq!(
+        meta.user_public_key,
+        Some(UserPublicKey::Key(vec![142, 202, 179]))
+    );
     let payload: EncryptedPayload = meta.data_source.unwrap().parse().unwrap();
-    assert_eq!(payload.ciphertext.len(), 16);
+    assert_eq!(payload.ciphertext().len(), 16);
     assert_eq!(meta.other["languageCode"], "en");
 }
 
@@ -34,7 +37,10 @@ fn v2_export_page() {
     )
     .unwrap();
     let answer = &page.result.answers[0];
-    assert_eq!(answer.user_public_key_bytes(), Some(vec![99, 83, 75]));
+    assert_eq!(
+        answer.parsed_user_public_key(),
+        Some(Ok(UserPublicKey::Key(vec![99, 83, 75])))
+    );
     assert_eq!(page.result.activities[0].items[0].name, "mood1_1");
     assert_eq!(page.count, 1);
 }
@@ -50,4 +56,33 @@ fn bad_payloads_are_refused() {
     ] {
         assert!(bad.parse::<EncryptedPayload>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn v1_review_carries_the_reviewer_account_id() {
+    let meta: ResponseMeta = serde_json::from_str(
+        r#"{"applet": {"@id": "a"}, "activity": {"@id": "b"}, "subject": {"@id": "p1"},
+            "responseStarted": 1, "responseCompleted": 2,
+            "userPublicKey": "5f0e35523477de8b4a528dd0"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        meta.user_public_key,
+        Some(UserPublicKey::ReviewerId("5f0e35523477de8b4a528dd0".into()))
+    );
+}
+
+#[test]
+fn v1_key_with_a_bad_byte_is_refused_with_its_position() {
+    let error = serde_json::from_str::<ResponseMeta>(
+        r#"{"applet": {"@id": "a"}, "activity": {"@id": "b"}, "subject": {"@id": "p1"},
+            "responseStarted": 1, "responseCompleted": 2, "userPublicKey": [1, 2, 256]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("element 2 of the byte array is 256"),
+        "{error}"
+    );
 }

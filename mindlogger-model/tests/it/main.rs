@@ -1,0 +1,3 @@
+//! Integration tests of mindlogger-model: documents shaped like the ones in the MindLogger reference notes.
+
+mod export;
