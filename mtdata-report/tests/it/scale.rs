@@ -103,7 +103,7 @@ fn missing_schedule_is_a_clear_error() {
     let err = mtdata_report::Study::open(dir.path(), ReportOptions::default()).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("study.json") && text.contains("mtdata export"),
+        text.contains("study.json") && text.contains("export the study first"),
         "{text}"
     );
 }
