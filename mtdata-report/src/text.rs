@@ -1,8 +1,6 @@
 //! Plain-text tables that fit a width, with optional ANSI colour. Libraries never print: this
 //! only builds strings for the CLI (or a notebook) to show.
 
-use std::fmt::Write as _;
-
 /// How a cell is emphasised when colour is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -11,18 +9,6 @@ pub enum Tone {
     Warn,
     Bad,
     Dim,
-}
-
-impl Tone {
-    fn ansi(self) -> Option<&'static str> {
-        match self {
-            Tone::Plain => None,
-            Tone::Good => Some("\x1b[32m"),
-            Tone::Warn => Some("\x1b[33m"),
-            Tone::Bad => Some("\x1b[31m"),
-            Tone::Dim => Some("\x1b[2m"),
-        }
-    }
 }
 
 /// How to draw a report as text.
@@ -43,18 +29,22 @@ impl Default for TextOptions {
     }
 }
 
-/// A table of text cells; numeric columns are right-aligned.
+/// A table of text cells; numeric columns are right-aligned. Drawn by comfy-table: columns fit
+/// the width by wrapping, widest and flexible columns first.
 #[derive(Debug, Clone, Default)]
 pub struct TextTable {
     headers: Vec<String>,
     right: Vec<bool>,
     rows: Vec<Vec<(String, Tone)>>,
-    /// Shortened first when the table is too wide (long free text such as lists of names).
+    /// Wrapped first when the table is too wide (long free text such as lists of names).
     flexible: Option<usize>,
 }
 
-const GAP: usize = 2;
-const MIN_WIDTH: usize = 4;
+/// No borders and no column lines; one rule of `-` under the header.
+const PRESET: &str = "     -             ";
+
+/// The narrowest a flexible column is squeezed to before the other columns wrap too.
+const MIN_FLEXIBLE: usize = 12;
 
 impl TextTable {
     /// Columns named by `headers`; `right[i]` aligns column `i` to the right.
@@ -67,7 +57,7 @@ impl TextTable {
         }
     }
 
-    /// Shorten column `column` first when the table does not fit.
+    /// Wrap column `column` first when the table does not fit.
     pub fn flexible(mut self, column: usize) -> Self {
         self.flexible = Some(column);
         self
@@ -80,96 +70,128 @@ impl TextTable {
 
     /// Draw the table.
     pub fn render(&self, options: TextOptions) -> String {
-        let columns = self.headers.len();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (w, (cell, _)) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+        use comfy_table::{
+            Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
+        };
+        let mut table = Table::new();
+        table.load_preset(PRESET);
+        if options.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
         }
-        if let Some(limit) = options.width {
-            let gaps = GAP * columns.saturating_sub(1);
-            if let Some(flex) = self.flexible.filter(|&f| f < columns) {
-                let others: usize = widths.iter().sum::<usize>() - widths[flex];
-                let room = limit.saturating_sub(others + gaps).max(MIN_WIDTH * 3);
-                widths[flex] = widths[flex].min(room);
+        let header = self.headers.iter().map(|h| {
+            let cell = Cell::new(h);
+            if options.color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
             }
-            while widths.iter().sum::<usize>() + gaps > limit {
-                let (widest, &w) = widths
-                    .iter()
-                    .enumerate()
-                    .max_by_key(|(i, w)| (**w, usize::MAX - i))
-                    .expect("at least one column");
-                if w <= MIN_WIDTH {
-                    break;
+        });
+        table.set_header(header);
+        for row in &self.rows {
+            table.add_row(row.iter().map(|(text, tone)| {
+                let cell = Cell::new(text);
+                if options.color {
+                    tone.style(cell)
+                } else {
+                    cell
                 }
-                widths[widest] -= 1;
+            }));
+        }
+        for (i, column) in table.column_iter_mut().enumerate() {
+            // Two spaces between columns, none at the edges (trailing ones are trimmed).
+            column.set_padding((0, 2));
+            if self.right.get(i).copied().unwrap_or(false) {
+                column.set_cell_alignment(CellAlignment::Right);
             }
         }
+        let widest: Vec<usize> = (0..self.headers.len())
+            .map(|i| {
+                let cells = self.rows.iter().filter_map(|r| r.get(i));
+                cells
+                    .map(|c| c.0.chars().count())
+                    .chain([self.headers[i].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // The last column's padding is trimmed, so it takes no room.
+        let natural = widest.iter().sum::<usize>() + 2 * widest.len().saturating_sub(1);
+        match options.width {
+            Some(width) if natural > width => {
+                table
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(u16::try_from(width + 2).unwrap_or(u16::MAX));
+                // The flexible column (long free text) wraps first: the others keep their
+                // width when what is left for it is still readable.
+                if let Some(flex) = self.flexible.filter(|&f| f < widest.len()) {
+                    let others = natural - widest[flex];
+                    if others + MIN_FLEXIBLE <= width {
+                        for (i, column) in table.column_iter_mut().enumerate() {
+                            if i != flex {
+                                let w = u16::try_from(widest[i] + 2).unwrap_or(u16::MAX);
+                                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(w)));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        let lines: Vec<String> = table.lines().map(|l| l.trim_end().to_owned()).collect();
+        // The rule under the header spans the last column's padding too: cut it to the text.
+        let text_width = lines
+            .iter()
+            .filter(|l| !is_rule(l))
+            .map(|l| console_width(l))
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
-        let header: Vec<(String, Tone)> = self
-            .headers
-            .iter()
-            .map(|h| (h.clone(), Tone::Plain))
-            .collect();
-        self.line(&mut out, &header, &widths, options.color, true);
-        let rule: Vec<(String, Tone)> = widths
-            .iter()
-            .map(|w| ("-".repeat(*w), Tone::Plain))
-            .collect();
-        self.line(&mut out, &rule, &widths, false, false);
-        for row in &self.rows {
-            self.line(&mut out, row, &widths, options.color, false);
+        for line in lines {
+            if is_rule(&line) {
+                out.push_str(&"-".repeat(text_width));
+            } else {
+                out.push_str(&line);
+            }
+            out.push('\n');
         }
         out
     }
+}
 
-    fn line(
-        &self,
-        out: &mut String,
-        cells: &[(String, Tone)],
-        widths: &[usize],
-        color: bool,
-        bold: bool,
-    ) {
-        let mut line = String::new();
-        for (i, width) in widths.iter().enumerate() {
-            let (text, tone) = cells
-                .get(i)
-                .map_or(("", Tone::Plain), |(t, tone)| (t.as_str(), *tone));
-            let text = fit(text, *width);
-            let pad = width - text.chars().count();
-            let right = self.right.get(i).copied().unwrap_or(false);
-            if i > 0 {
-                line.push_str(&" ".repeat(GAP));
-            }
-            if right {
-                line.push_str(&" ".repeat(pad));
-            }
-            let style = if bold { Some("\x1b[1m") } else { tone.ansi() };
-            match style.filter(|_| color && !text.is_empty()) {
-                Some(code) => {
-                    let _ = write!(line, "{code}{text}\x1b[0m");
-                }
-                None => line.push_str(&text),
-            }
-            if !right && i + 1 < widths.len() {
-                line.push_str(&" ".repeat(pad));
-            }
+impl Tone {
+    fn style(self, cell: comfy_table::Cell) -> comfy_table::Cell {
+        use comfy_table::{Attribute, Color};
+        match self {
+            Tone::Plain => cell,
+            Tone::Good => cell.fg(Color::Green),
+            Tone::Warn => cell.fg(Color::Yellow),
+            Tone::Bad => cell.fg(Color::Red),
+            Tone::Dim => cell.add_attribute(Attribute::Dim),
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
 }
 
-/// Shorten `text` to `width` characters, ending in `…` when cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
+fn is_rule(line: &str) -> bool {
+    !line.is_empty() && line.bytes().all(|b| b == b'-')
+}
+
+/// Characters of a line as the terminal shows them (ANSI escapes take no room).
+fn console_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
     }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    width
 }
 
 /// A rate as a percentage with one decimal, or `-` when undefined.
@@ -193,11 +215,26 @@ mod tests {
             color: false,
         });
         assert!(text.lines().all(|l| l.chars().count() <= 15), "{text}");
-        assert!(text.contains('…'));
+        // The long name is wrapped, not cut: every word is still there.
+        for word in ["very", "long", "task", "indeed"] {
+            assert!(text.contains(word), "{text}");
+        }
         let colored = t.render(TextOptions {
             width: None,
             color: true,
         });
-        assert!(colored.contains("\x1b[31m7\x1b[0m"));
+        assert!(
+            colored.contains("\x1b[38;5;9m7") || colored.contains("\x1b[31m7"),
+            "{colored:?}"
+        );
+        let plain = t.render(TextOptions {
+            width: None,
+            color: false,
+        });
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert_eq!(
+            plain,
+            "name                          n\n-------------------------------\na very long task name indeed  7\n"
+        );
     }
 }

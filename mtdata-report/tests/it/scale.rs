@@ -135,7 +135,7 @@ fn scale_report_fits_a_narrow_terminal_and_colours() {
         width: None,
         color: true,
     });
-    assert!(colored.contains("\x1b[31m"));
+    assert!(colored.contains("\x1b[38;5;9m"));
     assert!(!report.to_string().contains('\x1b'));
 }
 
