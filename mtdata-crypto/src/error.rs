@@ -11,7 +11,7 @@ pub enum KeyError {
          (`openssl pkey -in KEY -out KEY.plain.pem && chmod 600 KEY.plain.pem`) and use that"
     )]
     Encrypted,
-    #[error("this is a public key; PRIVATE_FILE (or --key) must name the private key of the pair")]
+    #[error("this is a public key; give the private key of the pair")]
     PublicKey,
     #[error("the key is not RSA ({algorithm}); MindTrails encrypted with RSA-2048")]
     NotRsa { algorithm: String },
@@ -27,7 +27,7 @@ pub enum KeyError {
         backend: &'static str,
         detail: String,
     },
-    #[error("the {backend} backend is not built in; rebuild with `--features {feature}`")]
+    #[error("the {backend} backend is not built in (cargo feature `{feature}` of mtdata-crypto)")]
     BackendUnavailable {
         backend: &'static str,
         feature: &'static str,
@@ -38,13 +38,13 @@ pub enum KeyError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("cannot read private key file {path}: {source}")]
+    #[error("cannot read private key file {path}")]
     ReadKey {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("private key file {path}: {source}")]
+    #[error("private key file {path}")]
     KeyFile {
         path: PathBuf,
         #[source]

@@ -15,11 +15,12 @@ pub enum Error {
     )]
     Locked { path: PathBuf },
     /// The server could not be reached or answered badly even after retries.
-    #[error("server {server}: {what}")]
+    // The caller knows which server it exported; the CLI names it once.
+    #[error("{what}")]
     Server { server: String, what: String },
     /// The server refused the credentials.
     #[error(
-        "server {server} refused the credentials (HTTP {status}); check USER and PASS (or MTDATA_{env}_USER/_PASS)"
+        "the server refused the credentials (HTTP {status}); check USER and PASS (or MTDATA_{env}_USER/_PASS)"
     )]
     Auth {
         server: String,

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mtdata_report::{
-    ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, Study,
+    ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, StudyFolder,
 };
 
 const SESSIONS: usize = 10;
@@ -187,7 +187,7 @@ fn main() {
         fields
     });
     let study = time("open (schedule, TaskLog, Participant)", &mut rows, || {
-        Study::open(dir.path(), ReportOptions::default()).unwrap()
+        StudyFolder::open(dir.path(), ReportOptions::default()).unwrap()
     });
     let scale = time("report scale", &mut rows, || {
         ScaleReport::build(&study).unwrap()
@@ -230,7 +230,7 @@ fn main() {
     // `mtdata report client` alone: nothing read before, so the client report reads the data
     // tables itself (with `--html`, scale and client share one read, as above).
     let start = Instant::now();
-    let fresh = Study::open(dir.path(), ReportOptions::default()).unwrap();
+    let fresh = StudyFolder::open(dir.path(), ReportOptions::default()).unwrap();
     let alone = ClientReport::build(&fresh).unwrap();
     let alone_time = start.elapsed();
     assert_eq!(

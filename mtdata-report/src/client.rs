@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::study::{CellState, Study};
+use crate::study::{CellState, StudyFolder};
 use crate::text::{TextOptions, TextTable, Tone};
 use mtdata_core::schedule::COMPLETE_SESSION;
 
@@ -73,7 +73,7 @@ pub const NO_DATA_SUFFIX: &str = " (no data)";
 impl ClientReport {
     /// Build the report: one row per participant, Participant table order, then ids found only
     /// in TaskLog.
-    pub fn build(study: &Study) -> Result<Self> {
+    pub fn build(study: &StudyFolder) -> Result<Self> {
         let strings = study.strings();
         let schedule = &study.schedule;
         let grid = study.progress()?;

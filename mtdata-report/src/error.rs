@@ -27,6 +27,9 @@ pub enum Error {
     /// A table the report needs is absent.
     #[error("table {table} not found at {path}; export and decode the study first")]
     MissingTable { table: String, path: PathBuf },
+    /// A study folder holds no decoded table.
+    #[error("no decoded table in {path}; export and decode the study first")]
+    NothingDecoded { path: PathBuf },
     /// A required column is absent from a table.
     #[error("table {table} ({path}) has no column {column}")]
     MissingColumn {

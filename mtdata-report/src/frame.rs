@@ -112,7 +112,7 @@ impl ClientReport {
 
 #[cfg(test)]
 mod tests {
-    use crate::{ClientReport, ReportOptions, ScaleReport, Study};
+    use crate::{ClientReport, ReportOptions, ScaleReport, StudyFolder};
 
     #[test]
     fn reports_become_dataframes() {
@@ -120,7 +120,7 @@ mod tests {
             std::env::var_os("CARGO_MANIFEST_DIR").expect("tests run under cargo"),
         )
         .join("../fixtures/report/templeton");
-        let study = Study::open(&root, ReportOptions::default()).unwrap();
+        let study = StudyFolder::open(&root, ReportOptions::default()).unwrap();
         let scale = ScaleReport::build(&study).unwrap();
         let frame = scale.to_dataframe().unwrap();
         assert_eq!(frame.height(), scale.rows.len());

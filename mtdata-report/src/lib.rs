@@ -8,11 +8,11 @@
 //!   matched to data rows as in the scale report); duplicates and last activity; admin and test
 //!   accounts flagged or left out.
 //! - [`StatusReport`] (`mtdata status`): per table, missing cells per column, participants,
-//!   duplicates and values outside the [`Codebook`]'s ranges ("prefer not to answer" apart).
+//!   duplicates and values outside the [`ValidRanges`]'s ranges ("prefer not to answer" apart).
 //! - [`HtmlReport`]: one self-contained HTML page with SVG charts.
 //!
 //! ```
-//! use mtdata_report::{ClientReport, ReportOptions, ScaleReport, Study};
+//! use mtdata_report::{ClientReport, ReportOptions, ScaleReport, StudyFolder};
 //!
 //! let root = tempfile::tempdir().unwrap();
 //! let active = root.path().join("active_data");
@@ -35,7 +35,7 @@
 //!
 //! let mut options = ReportOptions::default();
 //! options.table_map.insert("Recognition", "RR");
-//! let study = Study::open(root.path(), options).unwrap();
+//! let study = StudyFolder::open(root.path(), options).unwrap();
 //!
 //! let scale = ScaleReport::build(&study).unwrap();
 //! assert_eq!(scale.rows[0].task, "OA");
@@ -54,11 +54,11 @@
 //! ```
 
 mod client;
-mod codebook;
 mod error;
 #[cfg(feature = "polars")]
 mod frame;
 mod html;
+mod ranges;
 mod scale;
 mod status;
 mod study;
@@ -66,17 +66,17 @@ mod tables;
 mod text;
 
 pub use client::{ClientReport, ClientRow, NO_DATA_SUFFIX};
-pub use codebook::{Check, Codebook, ItemRange, UNFLAGGED_TABLES};
 pub use error::{Error, Result};
 pub use html::HtmlReport;
 pub use mtdata_core::schedule::{
     COMPLETE_SESSION, SESSION_COMPLETE_TASK, Schedule, SessionInfo, Slot, StudyInfo, TaskInfo,
 };
+pub use ranges::{Check, ItemRange, UNFLAGGED_TABLES, ValidRanges};
 pub use scale::{COMPLETION_ROWS, ScaleReport, ScaleRow};
 pub use status::{
     ColumnStatus, DUPLICATE_KEY_COLUMNS, OutOfRange, StatusOptions, StatusReport, TableFailure,
     TableStatus,
 };
-pub use study::{CellState, ReportOptions, Study};
+pub use study::{CellState, ReportOptions, StudyFolder};
 pub use tables::{DEFAULT_TABLE_MAP, TableMap};
 pub use text::{TextOptions, TextTable, Tone};

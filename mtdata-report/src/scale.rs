@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::study::Study;
+use crate::study::StudyFolder;
 use crate::tables::{self, Header, Interner, KeySet, PreHashed};
 use crate::text::{TextOptions, TextTable, Tone, percent};
 
@@ -99,7 +99,7 @@ impl KeyCounter {
 
 impl ScaleReport {
     /// Build the report for every distinct task of the schedule, in schedule order.
-    pub fn build(study: &Study) -> Result<Self> {
+    pub fn build(study: &StudyFolder) -> Result<Self> {
         let strings = study.strings();
         let mut log_by_task: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, row) in study.loaded.log.iter().enumerate() {
@@ -262,7 +262,7 @@ impl TaskData {
     }
 }
 
-impl Study {
+impl StudyFolder {
     /// The data of every distinct task of the schedule ([`Schedule::task_names`] order), read on
     /// first use and kept: `report client --html` and `report scale --html` read each table once.
     ///
@@ -292,7 +292,12 @@ impl Study {
     }
 }
 
-fn read_task_data(study: &Study, task: &str, table: &str, occurrences: usize) -> Result<TaskData> {
+fn read_task_data(
+    study: &StudyFolder,
+    task: &str,
+    table: &str,
+    occurrences: usize,
+) -> Result<TaskData> {
     let path = tables::table_path(&study.active_data, table);
     // A name from the schedule sheet or the mapping file only becomes a path once checked.
     let reader = match mtdata_core::table::TableName::new(table) {
@@ -371,7 +376,7 @@ fn scale_row(
     task: &str,
     table: &str,
     data: &TaskData,
-    study: &Study,
+    study: &StudyFolder,
     log_rows: &[usize],
 ) -> ScaleRow {
     let mut counter = data.counter();

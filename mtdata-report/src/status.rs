@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::codebook::{Check, Codebook, ItemRange};
 use crate::error::{Error, Result};
+use crate::ranges::{Check, ItemRange, ValidRanges};
 use crate::tables::{self, Header, KeySet, key_hash};
 use crate::text::{TextOptions, TextTable, Tone, percent};
 
@@ -20,7 +20,7 @@ pub const DUPLICATE_KEY_COLUMNS: &[&str] =
 #[derive(Debug, Clone)]
 pub struct StatusOptions {
     /// Valid ranges and PNA codes.
-    pub codebook: Codebook,
+    pub ranges: ValidRanges,
     /// At most this many out-of-range values are listed per table (all are counted).
     pub max_listed: usize,
 }
@@ -28,7 +28,7 @@ pub struct StatusOptions {
 impl Default for StatusOptions {
     fn default() -> Self {
         StatusOptions {
-            codebook: Codebook::default(),
+            ranges: ValidRanges::default(),
             max_listed: 100,
         }
     }
@@ -119,7 +119,7 @@ impl TableStatus {
         let ranges: Vec<Option<&ItemRange>> = header
             .names
             .iter()
-            .map(|c| options.codebook.range(table, c))
+            .map(|c| options.ranges.range(table, c))
             .collect();
         let key_cols: Vec<usize> = DUPLICATE_KEY_COLUMNS
             .iter()
@@ -205,7 +205,7 @@ impl TableStatus {
             duplicates,
             duplicate_rate: rate(duplicates, rows),
             valid_rows: valid,
-            checked: options.codebook.knows(table),
+            checked: options.ranges.knows(table),
             missing_cells: missing.iter().sum(),
             pna_cells: pna.iter().sum(),
             out_of_range_cells: oor.iter().sum(),
@@ -240,6 +240,11 @@ impl StatusReport {
             {
                 files.push((table.to_owned(), path));
             }
+        }
+        if files.is_empty() {
+            return Err(Error::NothingDecoded {
+                path: active_data.to_owned(),
+            });
         }
         files.sort();
         let mut report = StatusReport {

@@ -45,13 +45,13 @@ pub enum CellState {
 
 /// A study folder's reporting inputs, loaded once and shared by the reports.
 #[derive(Debug, Clone)]
-pub struct Study {
+pub struct StudyFolder {
     pub(crate) active_data: PathBuf,
     pub(crate) schedule: Schedule,
     pub(crate) options: ReportOptions,
     pub(crate) loaded: Loaded,
     pub(crate) excluded: HashSet<u32>,
-    /// The data tables of the schedule's tasks, read on first use (see `Study::task_data`).
+    /// The data tables of the schedule's tasks, read on first use (see `StudyFolder::task_data`).
     pub(crate) task_data: OnceLock<Vec<Arc<TaskData>>>,
 }
 
@@ -101,7 +101,7 @@ impl Progress {
     }
 }
 
-impl Study {
+impl StudyFolder {
     /// Open the study folder `root` (MTData's `PATH`): reads `active_data/study.json`,
     /// `active_data/TaskLog.csv` and, when present, `active_data/Participant.csv`.
     pub fn open(root: &Path, options: ReportOptions) -> Result<Self> {
@@ -111,7 +111,7 @@ impl Study {
         )
     }
 
-    /// Like [`Study::open`] with the `active_data` folder given directly.
+    /// Like [`StudyFolder::open`] with the `active_data` folder given directly.
     pub fn open_active_data(active_data: &Path, options: ReportOptions) -> Result<Self> {
         let schedule = Schedule::load(&active_data.join("study.json"), options.study.as_deref())?;
         let loaded = tables::load(active_data)?;
@@ -124,7 +124,7 @@ impl Study {
             })
             .map(|(id, _)| *id)
             .collect();
-        Ok(Study {
+        Ok(StudyFolder {
             active_data: active_data.to_owned(),
             schedule,
             options,

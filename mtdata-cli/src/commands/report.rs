@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
 use mtdata_report::{
-    ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, Study,
+    ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, StudyFolder,
     TableMap,
 };
 
@@ -103,7 +103,7 @@ fn run_one(
     ctx: &Context,
 ) -> anyhow::Result<()> {
     let layout = StudyLayout::new(&target.root);
-    let study = Study::open_active_data(&layout.active_data(), options)?;
+    let study = StudyFolder::open_active_data(&layout.active_data(), options)?;
     let now = chrono::Utc::now();
     let stamp = FileStamp::at(now);
     let text_options = render::text_options(ctx);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
-use mtdata_report::{Codebook, StatusOptions, StatusReport};
+use mtdata_report::{StatusOptions, StatusReport, ValidRanges};
 
 use crate::app::{CommandResult, Context};
 use crate::commands::render;
@@ -45,12 +45,12 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
-    let mut codebook = Codebook::default();
+    let mut ranges = ValidRanges::default();
     if let Some(file) = &args.codebook {
-        codebook.extend_from_file(file)?;
+        ranges.extend_from_file(file)?;
     }
     let options = StatusOptions {
-        codebook,
+        ranges,
         max_listed: args.max_listed,
     };
     if args.target != "all" {

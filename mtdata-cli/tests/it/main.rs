@@ -2,6 +2,7 @@
 
 mod config;
 mod decode;
+mod errors;
 mod export;
 mod help;
 mod kill;

@@ -160,7 +160,7 @@ fn encrypted_keys_are_refused_with_advice() {
             "{}: {err:?}",
             path.display()
         );
-        let message = err.to_string();
+        let message = chain(&err);
         assert!(message.contains(&path.display().to_string()) && message.contains("passphrase"));
     }
 }
@@ -228,4 +228,16 @@ fn backends_agree_on_raw_decryption() {
         assert_eq!(key.decrypt(&ct).unwrap(), b"987654");
         assert!(key.decrypt(&ct[1..]).is_err());
     }
+}
+
+/// An error and its causes on one line, as the CLI prints it.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -88,7 +88,7 @@ fn wrong_password_is_one_clear_error_without_the_password() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("server sim refused the credentials (HTTP 401)"),
+        err.contains("the server refused the credentials (HTTP 401)"),
         "{err}"
     );
     assert!(!err.contains("wrong-password-123"));
@@ -106,7 +106,7 @@ fn unreachable_server_is_one_clear_error() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.starts_with("server sim: cannot list tables at http://127.0.0.1:9/api/"),
+        err.starts_with("cannot list tables at http://127.0.0.1:9/api/"),
         "{err}"
     );
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use mtdata_report::{CellState, ClientReport, ReportOptions, ScaleReport, Study};
+use mtdata_report::{CellState, ClientReport, ReportOptions, ScaleReport, StudyFolder};
 use proptest::prelude::*;
 
 const SCHEDULE: &str = r#"[{"name":"P","sessions":[
@@ -45,7 +45,7 @@ proptest! {
     fn rates_and_counts_are_consistent(log in rows(), data in rows()) {
         let dir = tempfile::tempdir().unwrap();
         write_study(dir.path(), &log, &data);
-        let study = Study::open(dir.path(), ReportOptions::default()).unwrap();
+        let study = StudyFolder::open(dir.path(), ReportOptions::default()).unwrap();
         let scale = ScaleReport::build(&study).unwrap();
         for r in &scale.rows {
             prop_assert!(r.missing <= r.tasklog_completions);

@@ -11,7 +11,7 @@ mod status;
 
 use std::path::PathBuf;
 
-use mtdata_report::{ReportOptions, Study};
+use mtdata_report::{ReportOptions, StudyFolder};
 
 /// The root of a fixture study (MTData's `PATH`).
 pub fn fixture(case: &str) -> PathBuf {
@@ -20,6 +20,6 @@ pub fn fixture(case: &str) -> PathBuf {
         .join(case)
 }
 
-pub fn open(case: &str, options: ReportOptions) -> Study {
-    Study::open(&fixture(case), options).unwrap()
+pub fn open(case: &str, options: ReportOptions) -> StudyFolder {
+    StudyFolder::open(&fixture(case), options).unwrap()
 }

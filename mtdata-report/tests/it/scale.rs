@@ -100,7 +100,7 @@ fn table_map_file_redirects_a_task() {
 fn missing_schedule_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("active_data")).unwrap();
-    let err = mtdata_report::Study::open(dir.path(), ReportOptions::default()).unwrap_err();
+    let err = mtdata_report::StudyFolder::open(dir.path(), ReportOptions::default()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("study.json") && text.contains("export the study first"),
@@ -160,7 +160,7 @@ fn a_table_name_that_is_a_path_is_never_opened() {
     )
     .unwrap();
     let report = ScaleReport::build(
-        &mtdata_report::Study::open(dir.path(), ReportOptions::default()).unwrap(),
+        &mtdata_report::StudyFolder::open(dir.path(), ReportOptions::default()).unwrap(),
     )
     .unwrap();
     assert!(!report.rows[0].data_found);

@@ -71,18 +71,18 @@ const EXTRA_PNA: &[(&str, f64)] = &[("CC", 555.0)];
 /// Valid ranges per (table, column). Column names match case-insensitively (MySQL dumps use
 /// lower case, e.g. RR `_ns`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Codebook {
+pub struct ValidRanges {
     tables: HashMap<String, HashMap<String, ItemRange>>,
 }
 
-impl Default for Codebook {
-    /// The built-in ranges, [`Codebook::built_in`].
+impl Default for ValidRanges {
+    /// The built-in ranges, [`ValidRanges::built_in`].
     fn default() -> Self {
-        Codebook::built_in()
+        ValidRanges::built_in()
     }
 }
 
-impl Codebook {
+impl ValidRanges {
     /// The ranges of the questionnaire catalogue (`mtdata_core::catalog`, reference §4) for the
     /// numeric items of every study, under the table's names and aliases (except
     /// [`UNFLAGGED_TABLES`]). The report does not know the study, so where studies disagree an
@@ -117,7 +117,7 @@ impl Codebook {
                 }
             }
         }
-        let mut book = Codebook::empty();
+        let mut book = ValidRanges::empty();
         for ((table, item), mut range) in merged {
             for (_, code) in EXTRA_PNA.iter().filter(|(of, _)| *of == table) {
                 range.widen(range.min, range.max, &[*code]);
@@ -132,7 +132,7 @@ impl Codebook {
 
     /// A codebook with no entries (every column unchecked).
     pub fn empty() -> Self {
-        Codebook {
+        ValidRanges {
             tables: HashMap::new(),
         }
     }
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn pna_is_not_out_of_range() {
-        let book = Codebook::default();
+        let book = ValidRanges::default();
         let oa = book.range("OA", "anxious_freq").unwrap();
         assert_eq!(oa.check("4"), Check::Valid);
         assert_eq!(oa.check("555"), Check::Pna);
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn built_in_takes_the_union_over_studies() {
-        let book = Codebook::default();
+        let book = ValidRanges::default();
         let range = |table: &str, column: &str| {
             let r = book.range(table, column).unwrap();
             (r.min, r.max, r.pna.clone())
@@ -248,7 +248,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("book.csv");
         std::fs::write(&file, "table,column,min,max,pna\nOA,avoid,1,3,9;-9\n").unwrap();
-        let mut book = Codebook::default();
+        let mut book = ValidRanges::default();
         book.extend_from_file(&file).unwrap();
         let r = book.range("OA", "avoid").unwrap();
         assert_eq!((r.min, r.max, r.pna.clone()), (1.0, 3.0, vec![9.0, -9.0]));
