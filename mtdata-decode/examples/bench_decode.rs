@@ -50,36 +50,13 @@ fn main() {
     lines.push("| measurement | result | ratio |".to_owned());
     lines.push("| --- | ---: | ---: |".to_owned());
 
-    // The machine may be shared: measure in interleaved rounds and keep each figure's best round.
     let rounds = arg("--rounds", 3);
-    let mut openssl_1: Option<f64> = None;
-    let mut ours: std::collections::BTreeMap<(usize, usize), (f64, f64)> = Default::default();
-    // Cores a spinning 2-thread process got right after each 2-thread run (the machine may be shared).
-    let mut availability: std::collections::BTreeMap<usize, f64> = Default::default();
     let backends = Backend::available();
-    let thread_counts: Vec<usize> = if cores > 1 { vec![1, 2] } else { vec![1] };
-    for round in 1..=rounds {
-        eprintln!("round {round}/{rounds}: openssl speed -seconds {seconds} rsa2048 ...");
-        if let Some(ops) = openssl_speed(seconds, 1) {
-            openssl_1 = Some(openssl_1.map_or(ops, |b: f64| b.max(ops)));
-        }
-        for (b, backend) in backends.iter().enumerate() {
-            let key =
-                PrivateKey::load_with(&keys.join("test_private_pkcs1.pem"), *backend).unwrap();
-            for &threads in &thread_counts {
-                eprintln!("round {round}/{rounds}: {backend} on {threads} thread(s) ...");
-                let (wall, per_cpu) =
-                    decrypt_rate(&key, &ciphertexts, threads, Duration::from_secs(seconds));
-                let best = ours.entry((b, threads)).or_insert((0.0, 0.0));
-                *best = (best.0.max(wall), best.1.max(per_cpu));
-                if threads > 1 {
-                    let available = core_availability();
-                    let entry = availability.entry(b).or_insert(0.0);
-                    *entry = f64::max(*entry, available);
-                }
-            }
-        }
-    }
+    let RsaRounds {
+        openssl_1,
+        ours,
+        availability,
+    } = rsa_rounds(&keys, &ciphertexts, &backends, rounds, seconds, cores);
     eprintln!("openssl speed -multi 2 ...");
     let openssl_2 = if cores > 1 {
         openssl_speed(seconds, 2)
@@ -133,6 +110,73 @@ fn main() {
         ));
     }
 
+    lines.extend(decode_lines(rows, cores));
+
+    println!(
+        "Machine: {cores} cores; {}",
+        mtdata_crypto::Backend::OpenSsl.describe()
+    );
+    println!();
+    for line in lines {
+        println!("{line}");
+    }
+}
+
+/// The best of each RSA figure over interleaved rounds.
+struct RsaRounds {
+    /// `openssl speed` on one process, private operations per CPU-second.
+    openssl_1: Option<f64>,
+    /// (backend index, threads) to (decryptions per wall second, per CPU-second).
+    ours: std::collections::BTreeMap<(usize, usize), (f64, f64)>,
+    /// Cores a spinning 2-thread process got right after each backend's 2-thread run.
+    availability: std::collections::BTreeMap<usize, f64>,
+}
+
+/// The machine may be shared: measure in interleaved rounds and keep each figure's best round.
+fn rsa_rounds(
+    keys: &Path,
+    ciphertexts: &[String],
+    backends: &[Backend],
+    rounds: u64,
+    seconds: u64,
+    cores: usize,
+) -> RsaRounds {
+    let mut openssl_1: Option<f64> = None;
+    let mut ours: std::collections::BTreeMap<(usize, usize), (f64, f64)> = Default::default();
+    let mut availability: std::collections::BTreeMap<usize, f64> = Default::default();
+    let thread_counts: Vec<usize> = if cores > 1 { vec![1, 2] } else { vec![1] };
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: openssl speed -seconds {seconds} rsa2048 ...");
+        if let Some(ops) = openssl_speed(seconds, 1) {
+            openssl_1 = Some(openssl_1.map_or(ops, |b: f64| b.max(ops)));
+        }
+        for (b, backend) in backends.iter().enumerate() {
+            let key =
+                PrivateKey::load_with(&keys.join("test_private_pkcs1.pem"), *backend).unwrap();
+            for &threads in &thread_counts {
+                eprintln!("round {round}/{rounds}: {backend} on {threads} thread(s) ...");
+                let (wall, per_cpu) =
+                    decrypt_rate(&key, ciphertexts, threads, Duration::from_secs(seconds));
+                let best = ours.entry((b, threads)).or_insert((0.0, 0.0));
+                *best = (best.0.max(wall), best.1.max(per_cpu));
+                if threads > 1 {
+                    let available = core_availability();
+                    let entry = availability.entry(b).or_insert(0.0);
+                    *entry = f64::max(*entry, available);
+                }
+            }
+        }
+    }
+    RsaRounds {
+        openssl_1,
+        ours,
+        availability,
+    }
+}
+
+/// The decode measurement, as table lines.
+fn decode_lines(rows: u64, cores: usize) -> Vec<String> {
+    let mut lines = Vec::new();
     eprintln!("decode of a {rows}-row table ...");
     let (mb, secs, cpu) = decode_rate(rows);
     let mbps = mb / secs;
@@ -153,14 +197,7 @@ fn main() {
         core_availability()
     ));
 
-    println!(
-        "Machine: {cores} cores; {}",
-        mtdata_crypto::Backend::OpenSsl.describe()
-    );
-    println!();
-    for line in lines {
-        println!("{line}");
-    }
+    lines
 }
 
 fn ratio(ops: f64, base: Option<f64>) -> f64 {

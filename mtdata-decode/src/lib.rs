@@ -24,6 +24,9 @@
 mod dates;
 mod discover;
 mod error;
+mod part;
+mod render;
+mod store;
 mod study;
 mod summary;
 mod table;

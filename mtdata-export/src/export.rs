@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 use mtdata_core::config::{IncrementalMode, ServerConfig};
 use mtdata_core::fsutil::{self, AtomicFile};
 use mtdata_core::layout::{FileStamp, RawFileName, StudyLayout};
+use mtdata_core::raw_rows::{Row, RowDate, ScanError, scan_array};
 use mtdata_core::table::TableName;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::client::{DeleteOutcome, HttpFailure, RetryPolicy, ServerClient, TableInfo};
 use crate::error::{Error, Result};
 use crate::marks::{Mark, Marks};
-use crate::rows::{ScanError, scan_array};
 
 /// Which tables to export: MTData's `SCALE` argument.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -337,6 +337,36 @@ struct Scan {
     conflicting: Vec<i64>,
 }
 
+impl Scan {
+    /// Count one row of the answer: new or left over (at or below `old_mark`), and to delete once verified.
+    fn add(&mut self, row: &Row<'_>, old_mark: i64, deletes: bool) {
+        self.rows += 1;
+        let Some(id) = row.id else {
+            self.without_id += 1;
+            return;
+        };
+        self.max_id = Some(self.max_id.map_or(id, |m| m.max(id)));
+        if id > old_mark {
+            self.new_rows += 1;
+        } else {
+            self.leftovers += 1;
+        }
+        if let Some(after) = row.date.as_ref().and_then(RowDate::to_after_param)
+            && self.max_after.as_ref().is_none_or(|m| after > *m)
+        {
+            self.max_after = Some(after);
+        }
+        if deletes {
+            let hash = xxh3_128(row.raw.as_bytes());
+            if let Some(previous) = self.to_delete.insert(id, hash)
+                && previous != hash
+            {
+                self.conflicting.push(id);
+            }
+        }
+    }
+}
+
 impl TableJob<'_> {
     fn deletes_rows(&self) -> bool {
         self.server.delete_mode && self.deleteable && !self.options.no_delete
@@ -495,32 +525,7 @@ impl TableJob<'_> {
                 progress: &mut *progress,
             };
             let mut reader = BufReader::with_capacity(1 << 18, tee);
-            let result = scan_array(&mut reader, |row| {
-                scan.rows += 1;
-                let Some(id) = row.id else {
-                    scan.without_id += 1;
-                    return;
-                };
-                scan.max_id = Some(scan.max_id.map_or(id, |m| m.max(id)));
-                if id > old_mark {
-                    scan.new_rows += 1;
-                } else {
-                    scan.leftovers += 1;
-                }
-                if let Some(after) = row.date.and_then(|d| d.to_after_param())
-                    && scan.max_after.as_ref().is_none_or(|m| after > *m)
-                {
-                    scan.max_after = Some(after);
-                }
-                if deletes {
-                    let hash = xxh3_128(row.raw.as_bytes());
-                    if let Some(previous) = scan.to_delete.insert(id, hash)
-                        && previous != hash
-                    {
-                        scan.conflicting.push(id);
-                    }
-                }
-            });
+            let result = scan_array(&mut reader, |row| scan.add(&row, old_mark, deletes));
             let bytes = reader.get_ref().bytes;
             match result {
                 Ok(_) => {
@@ -535,7 +540,7 @@ impl TableJob<'_> {
                 Err(ScanError::Io(e)) => {
                     last_problem = format!("the download broke off ({e})");
                 }
-                Err(ScanError::Json(e)) => {
+                Err(e) => {
                     // A body cut short without a length looks like bad JSON: try again first.
                     last_problem = format!("the answer is not a JSON array of rows ({e})");
                 }

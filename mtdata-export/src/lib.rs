@@ -27,7 +27,6 @@ pub mod client;
 mod error;
 mod export;
 pub mod marks;
-pub mod rows;
 
 pub use client::RetryPolicy;
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use mtdata_core::layout::RawFileName;
-use mtdata_export::rows::scan_array;
+use mtdata_core::raw_rows::scan_array;
 use mtdata_sim::mindtrails::{LiveSubmissions, SimOptions, Simulator};
 use mtdata_sim::study::StudyOptions;
 

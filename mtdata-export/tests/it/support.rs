@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mtdata_core::config::{Config, ServerConfig};
 use mtdata_core::layout::RawFileName;
-use mtdata_export::rows::scan_array;
+use mtdata_core::raw_rows::scan_array;
 use mtdata_export::{ExportOptions, NoProgress, RetryPolicy, Scale, ServerReport, export_server};
 use mtdata_sim::mindtrails::{SimOptions, Simulator};
 use mtdata_sim::study::StudyOptions;
