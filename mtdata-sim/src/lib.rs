@@ -40,8 +40,10 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+mod fault;
 mod http;
 pub mod keys;
+pub mod mindlogger;
 pub mod mindtrails;
 pub mod study;
 
