@@ -32,14 +32,15 @@ pub enum Error {
         server: String,
         platform: &'static str,
     },
-    /// The MindLogger account may export no applet.
+    /// The MindLogger account may export no applet. (Like the other MindLogger errors, the message leaves
+    /// the server to the caller, who names it once.)
     #[error(
-        "server {server}: the account {user} may export no applet (it is not owner, manager or reviewer of any); use a manager's account in USER"
+        "the account {user} may export no applet (it is not owner, manager or reviewer of any); use a manager's account in USER"
     )]
     NoExportableApplets { server: String, user: String },
     /// The MindLogger account may not read an applet it was asked to export.
     #[error(
-        "server {server}: the account may not export applet {applet} (HTTP {status}); ask its owner for the manager or reviewer role, or remove it from APPLETS"
+        "the account may not export applet {applet} (HTTP {status}); ask its owner for the manager or reviewer role, or remove it from APPLETS"
     )]
     AppletForbidden {
         server: String,
@@ -48,7 +49,7 @@ pub enum Error {
     },
     /// An applet password does not open its applet; nothing was downloaded.
     #[error(
-        "server {server}, applet {applet} ({name}): the password from {source_location} does not open the applet; no answer was downloaded"
+        "applet {applet} ({name}): the password from {source_location} does not open the applet; no answer was downloaded"
     )]
     WrongAppletPassword {
         server: String,

@@ -5,6 +5,8 @@ mod decode;
 mod export;
 mod help;
 mod kill;
+mod mindlogger;
+mod mindlogger_kill;
 #[cfg(feature = "scales")]
 mod scales;
 mod support;

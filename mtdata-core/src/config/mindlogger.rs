@@ -191,12 +191,14 @@ impl MindLoggerConfig {
                     SecretLocation::File(path) => self.read_password_file(
                         &entry.applet,
                         path,
-                        read_file(path).map_err(|source| Error::PasswordFile {
-                            path: self.config_path.clone(),
-                            block: self.block.clone(),
-                            applet: entry.applet.to_string(),
-                            file: path.clone(),
-                            source,
+                        read_file(path).map_err(|source| {
+                            Error::PasswordFile(Box::new(crate::error::PasswordFileError {
+                                path: self.config_path.clone(),
+                                block: self.block.clone(),
+                                applet: entry.applet.to_string(),
+                                file: path.clone(),
+                                source,
+                            }))
                         })?,
                     )?,
                 };

@@ -208,10 +208,7 @@ fn a_wrong_applet_password_stops_before_any_answer_is_fetched() {
         let err = export(&server, &wrong).unwrap_err();
         let text = mtdata_core::error::chain(&err);
         assert!(matches!(err, Error::WrongAppletPassword { .. }), "{text}");
-        assert!(
-            text.starts_with(&format!("server ema, applet {applet} (")),
-            "{text}"
-        );
+        assert!(text.starts_with(&format!("applet {applet} (")), "{text}");
         assert!(
             text.contains("from ENV EMA_PW") && !text.contains("not the password"),
             "{text}"
