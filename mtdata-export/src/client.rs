@@ -1,5 +1,5 @@
 //! HTTP for every exporter (blocking reqwest): timeouts, retries with backoff, whole bodies read inside
-//! the retry ([`Http`]); and the MindTrails export API on it ([`ServerClient`]).
+//! the retry (`Http`, crate-internal); and the MindTrails export API on it ([`ServerClient`]).
 
 use std::time::Duration;
 
