@@ -17,7 +17,7 @@
 //! | `PASS_ENV`, `USER_ENV` | new: the name of an environment variable holding the password / user |
 //! | `TIMEOUT` | new: seconds without progress before a request is abandoned (default 60) |
 //! | `PLATFORM` | new: `mindlogger-v1` or `mindlogger-v2` for a MindLogger server; absent means MindTrails |
-//! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`mindlogger`] and `docs/mindlogger.md` |
+//! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`MindLoggerConfig`] and `docs/mindlogger.md` |
 //!
 //! Secrets may stay out of the file: `MTDATA_<BLOCK>_PASS` and `MTDATA_<BLOCK>_USER` (block name in
 //! upper case, other characters as `_`) override `PASS`/`USER`, and so does the variable named by
