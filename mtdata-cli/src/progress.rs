@@ -1,6 +1,7 @@
 //! Progress bars on stderr (only when stderr is a terminal and not `--quiet`).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mtdata_export::mindlogger::AppletSummary;
 use mtdata_export::{Progress, TableSummary};
 
 /// Export progress: a byte counter while a table downloads, a bar while rows are deleted.
@@ -70,6 +71,16 @@ impl Progress for ExportBars {
     }
 
     fn table_finished(&mut self, _summary: &TableSummary) {
+        self.finish();
+    }
+
+    fn applet_finished(&mut self, _summary: &AppletSummary) {
+        self.finish();
+    }
+}
+
+impl ExportBars {
+    fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -78,8 +89,6 @@ impl Progress for ExportBars {
 
 impl Drop for ExportBars {
     fn drop(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
+        self.finish();
     }
 }

@@ -24,6 +24,9 @@ pub enum Error {
         key: String,
         message: String,
     },
+    /// An applet password file named in the configuration cannot be read.
+    #[error(transparent)]
+    PasswordFile(Box<PasswordFileError>),
     /// The configuration has a problem that is not tied to one key.
     #[error("config file {path}: {message}")]
     Config { path: PathBuf, message: String },
@@ -41,6 +44,20 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A password file of `APPLET_PASSWORDS` that cannot be read (boxed in [`Error`] to keep it small).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "config file {path}, block \"{block}\", key APPLET_PASSWORDS: applet {applet}: cannot read password file {file}"
+)]
+pub struct PasswordFileError {
+    pub path: PathBuf,
+    pub block: String,
+    pub applet: String,
+    pub file: PathBuf,
+    #[source]
+    pub source: std::io::Error,
 }
 
 /// An error and its causes on one line, `what: cause: cause`, for messages that are kept as text

@@ -1,4 +1,5 @@
-//! The MindTrails export API over HTTP (blocking reqwest), with timeouts and retries.
+//! HTTP for every exporter (blocking reqwest): timeouts, retries with backoff, whole bodies read inside
+//! the retry (`Http`, crate-internal); and the MindTrails export API on it ([`ServerClient`]).
 
 use std::time::Duration;
 
@@ -69,6 +70,15 @@ impl std::fmt::Display for HttpFailure {
 }
 
 impl HttpFailure {
+    /// The failure a status that is not 2xx stands for (401/403 are the credentials', 404 missing).
+    pub(crate) fn of_status(status: u16) -> Self {
+        match status {
+            401 | 403 => HttpFailure::Auth(status),
+            404 => HttpFailure::NotFound,
+            other => HttpFailure::Status(other),
+        }
+    }
+
     fn retryable(&self) -> bool {
         match self {
             HttpFailure::Status(s) => *s >= 500 || *s == 429 || *s == 408,
@@ -89,13 +99,101 @@ pub enum DeleteOutcome {
     Failed(HttpFailure),
 }
 
-/// A connection to one study server.
+/// A whole answer: its status and body.
+pub(crate) struct Fetched {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// The HTTP client of one server: `TIMEOUT` for connecting, for the headers and for every read of the body,
+/// and retries of 5xx, 408, 429 and connection errors with exponential backoff.
+pub(crate) struct Http {
+    client: reqwest::blocking::Client,
+    retry: RetryPolicy,
+}
+
+impl Http {
+    pub fn new(timeout_secs: u64, retry: RetryPolicy) -> Result<Self> {
+        let client = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(timeout_secs.min(30)))
+            // Blocking reqwest applies this to the headers and to every read of the body, so a
+            // slow but moving download of a huge table is never cut, a stalled one is.
+            .timeout(Duration::from_secs(timeout_secs))
+            .user_agent(concat!("mtdata/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(Error::Client)?;
+        Ok(Http { client, retry })
+    }
+
+    pub fn client(&self) -> &reqwest::blocking::Client {
+        &self.client
+    }
+
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Run `attempt` until it succeeds, fails in a way not worth retrying, or the tries are used up.
+    pub fn with_retries<T>(
+        &self,
+        mut attempt: impl FnMut() -> std::result::Result<T, HttpFailure>,
+    ) -> std::result::Result<T, HttpFailure> {
+        let mut n = 1;
+        loop {
+            match attempt() {
+                Err(failure) if failure.retryable() && n < self.retry.attempts => {
+                    n += 1;
+                    tracing::debug!("{failure}; retrying (try {n} of {})", self.retry.attempts);
+                    std::thread::sleep(self.retry.delay(n));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Send the request `build` makes and read the whole body, counting bytes into `received`. A 2xx body
+    /// must pass `valid` (a body cut short is not valid JSON, say); the whole exchange is retried when the
+    /// connection or the body breaks, when `valid` refuses, and on retryable statuses. Other statuses come
+    /// back as they are, for the caller to judge.
+    pub fn fetch(
+        &self,
+        build: &dyn Fn(&reqwest::blocking::Client) -> reqwest::blocking::RequestBuilder,
+        received: &mut dyn FnMut(u64),
+        valid: &dyn Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Fetched, HttpFailure> {
+        self.with_retries(|| {
+            let mut response = build(&self.client).send().map_err(transport)?;
+            let status = response.status().as_u16();
+            if HttpFailure::Status(status).retryable() {
+                return Err(HttpFailure::Status(status));
+            }
+            let mut body =
+                Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
+            let mut buf = vec![0; 1 << 16];
+            loop {
+                let n = std::io::Read::read(&mut response, &mut buf).map_err(|e| {
+                    HttpFailure::Transport(format!("the response body broke off ({e})"))
+                })?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&buf[..n]);
+                received(n as u64);
+            }
+            if (200..300).contains(&status) {
+                valid(&body).map_err(HttpFailure::Transport)?;
+            }
+            Ok(Fetched { status, body })
+        })
+    }
+}
+
+/// A connection to one MindTrails study server.
 pub struct ServerClient {
-    http: reqwest::blocking::Client,
+    http: Http,
     base: String,
     user: String,
     pass: String,
-    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for ServerClient {
@@ -108,16 +206,8 @@ impl std::fmt::Debug for ServerClient {
 
 impl ServerClient {
     pub fn new(server: &ServerConfig, retry: RetryPolicy) -> Result<Self> {
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(server.timeout_secs.min(30)))
-            // Blocking reqwest applies this to the headers and to every read of the body, so a
-            // slow but moving download of a huge table is never cut, a stalled one is.
-            .timeout(Duration::from_secs(server.timeout_secs))
-            .user_agent(concat!("mtdata/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(Error::Client)?;
         Ok(ServerClient {
-            http,
+            http: Http::new(server.timeout_secs, retry)?,
             base: server.server.clone(),
             user: server.user.clone().unwrap_or_default(),
             pass: server
@@ -125,36 +215,34 @@ impl ServerClient {
                 .as_ref()
                 .map(|p| p.expose().to_owned())
                 .unwrap_or_default(),
-            retry,
         })
     }
 
     pub fn retry(&self) -> &RetryPolicy {
-        &self.retry
+        self.http.retry()
     }
 
     /// `GET` `path` (relative to the base URL), retrying 5xx and connection errors; the body is
     /// left to the caller.
     pub fn get(&self, path: &str) -> std::result::Result<reqwest::blocking::Response, HttpFailure> {
-        self.with_retries(|| {
+        self.http.with_retries(|| {
             let response = self
                 .http
+                .client()
                 .get(format!("{}{path}", self.base))
                 .basic_auth(&self.user, Some(&self.pass))
                 .send()
                 .map_err(transport)?;
             match response.status().as_u16() {
                 200..=299 => Ok(response),
-                401 | 403 => Err(HttpFailure::Auth(response.status().as_u16())),
-                404 => Err(HttpFailure::NotFound),
-                other => Err(HttpFailure::Status(other)),
+                other => Err(HttpFailure::of_status(other)),
             }
         })
     }
 
     /// `GET` a small JSON document whole.
     pub fn get_bytes(&self, path: &str) -> std::result::Result<Vec<u8>, HttpFailure> {
-        self.with_retries(|| {
+        self.http.with_retries(|| {
             let response = self.get(path)?;
             response.bytes().map(|b| b.to_vec()).map_err(transport)
         })
@@ -170,9 +258,10 @@ impl ServerClient {
 
     /// `DELETE export/<table>/<id>`.
     pub fn delete_row(&self, table: &str, id: i64) -> DeleteOutcome {
-        let result = self.with_retries(|| {
+        let result = self.http.with_retries(|| {
             let response = self
                 .http
+                .client()
                 .delete(format!("{}export/{table}/{id}", self.base))
                 .basic_auth(&self.user, Some(&self.pass))
                 .send()
@@ -185,23 +274,6 @@ impl ServerClient {
             }
         });
         result.unwrap_or_else(DeleteOutcome::Failed)
-    }
-
-    fn with_retries<T>(
-        &self,
-        mut attempt: impl FnMut() -> std::result::Result<T, HttpFailure>,
-    ) -> std::result::Result<T, HttpFailure> {
-        let mut n = 1;
-        loop {
-            match attempt() {
-                Err(failure) if failure.retryable() && n < self.retry.attempts => {
-                    n += 1;
-                    tracing::debug!("{failure}; retrying (try {n} of {})", self.retry.attempts);
-                    std::thread::sleep(self.retry.delay(n));
-                }
-                other => return other,
-            }
-        }
     }
 }
 

@@ -27,6 +27,42 @@ pub enum Error {
         status: u16,
         env: String,
     },
+    /// A MindLogger block was given to the MindTrails export, or the other way round.
+    #[error("server {server} is a {platform} block; this export does not apply to it")]
+    WrongPlatform {
+        server: String,
+        platform: &'static str,
+    },
+    /// The MindLogger account may export no applet. (Like the other MindLogger errors, the message leaves
+    /// the server to the caller, who names it once.)
+    #[error(
+        "the account {user} may export no applet (it is not owner, manager or reviewer of any); use a manager's account in USER"
+    )]
+    NoExportableApplets { server: String, user: String },
+    /// The MindLogger account may not read an applet it was asked to export.
+    #[error(
+        "the account may not export applet {applet} (HTTP {status}); ask its owner for the manager or reviewer role, or remove it from APPLETS"
+    )]
+    AppletForbidden {
+        server: String,
+        applet: String,
+        status: u16,
+    },
+    /// An applet password does not open its applet; nothing was downloaded.
+    #[error(
+        "applet {applet} ({name}): the password from {source_location} does not open the applet; no answer was downloaded"
+    )]
+    WrongAppletPassword {
+        server: String,
+        applet: String,
+        name: String,
+        source_location: String,
+        #[source]
+        source: mtdata_crypto::AppletKeyError,
+    },
+    /// A written backup did not read back as written.
+    #[error("backup {path} did not read back as written; check the disk")]
+    BackupMismatch { path: PathBuf },
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP client")]
     Client(#[source] reqwest::Error),

@@ -76,6 +76,8 @@ pub trait Progress {
     fn row_deleted(&mut self) {}
     /// The table is done.
     fn table_finished(&mut self, _summary: &TableSummary) {}
+    /// A MindLogger applet is done (it started with `table_started`, its pages came as `bytes_received`).
+    fn applet_finished(&mut self, _summary: &crate::mindlogger::AppletSummary) {}
 }
 
 /// A [`Progress`] that shows nothing.
@@ -185,14 +187,18 @@ pub fn export_server(
     options: &ExportOptions,
     progress: &mut dyn Progress,
 ) -> Result<ServerReport> {
-    let layout = server.layout();
-    for dir in [layout.raw_data(), layout.active_data(), layout.logs()] {
-        fsutil::ensure_dir(&dir)?;
+    if server.platform.mindlogger().is_some() {
+        return Err(Error::WrongPlatform {
+            server: server.name.clone(),
+            platform: server.platform.name(),
+        });
     }
-    let _lock = lock_study(&layout)?;
-    let mut stale_files_removed = fsutil::remove_stale_temp_files(&layout.raw_data())?;
-    stale_files_removed += fsutil::remove_stale_temp_files(&layout.active_data())?;
-    let mut marks = Marks::load(&layout.bench_mark())?;
+    let layout = server.layout();
+    let OpenStudy {
+        lock: _lock,
+        stale_files_removed,
+        mut marks,
+    } = open_study(&layout)?;
     let client = ServerClient::new(server, options.retry.clone())?;
 
     let listed = client
@@ -247,6 +253,30 @@ pub fn export_server(
     })
 }
 
+/// A study folder held by one export.
+pub(crate) struct OpenStudy {
+    /// The study's lock, released by the kernel when the process ends.
+    pub lock: File,
+    /// Temporary files of an earlier, interrupted run, removed.
+    pub stale_files_removed: usize,
+    pub marks: Marks,
+}
+
+/// Create the study's folders, take its lock, clear what an interrupted run left and read the marks.
+pub(crate) fn open_study(layout: &StudyLayout) -> Result<OpenStudy> {
+    for dir in [layout.raw_data(), layout.active_data(), layout.logs()] {
+        fsutil::ensure_dir(&dir)?;
+    }
+    let lock = lock_study(layout)?;
+    let mut stale_files_removed = fsutil::remove_stale_temp_files(&layout.raw_data())?;
+    stale_files_removed += fsutil::remove_stale_temp_files(&layout.active_data())?;
+    Ok(OpenStudy {
+        lock,
+        stale_files_removed,
+        marks: Marks::load(&layout.bench_mark())?,
+    })
+}
+
 fn lock_study(layout: &StudyLayout) -> Result<File> {
     let path = layout.lock_file();
     let file = File::options()
@@ -273,7 +303,7 @@ fn lock_study(layout: &StudyLayout) -> Result<File> {
     }
 }
 
-fn server_failure(server: &ServerConfig, what: &str, failure: HttpFailure) -> Error {
+pub(crate) fn server_failure(server: &ServerConfig, what: &str, failure: HttpFailure) -> Error {
     match failure {
         HttpFailure::Auth(status) => Error::Auth {
             server: server.name.clone(),

@@ -1,4 +1,5 @@
-//! Crash-safe, incremental export of MindTrails study servers.
+//! Crash-safe, incremental export of MindTrails study servers, and of MindLogger applets
+//! ([`mindlogger::export_mindlogger`], `docs/mindlogger.md`).
 //!
 //! [`export_server`] lists a server's tables, downloads the chosen ones (only rows newer than the
 //! marks in `benchMark.json` where the server can filter), writes each answer byte for byte to
@@ -27,6 +28,7 @@ pub mod client;
 mod error;
 mod export;
 pub mod marks;
+pub mod mindlogger;
 
 pub use client::RetryPolicy;
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
-//! Study-server simulators for mtdata: a MindTrails server speaking the export API over HTTP/1.1 on
-//! 127.0.0.1, with a synthetic study and fault injection. `mtdata demo` runs on it, the tests drive it, and a
+//! Study-server simulators for mtdata: a MindTrails server speaking the export API, and MindLogger v1 and v2
+//! servers, over HTTP/1.1 on 127.0.0.1, with synthetic studies and fault injection. `mtdata demo` runs on it, the tests drive it, and a
 //! lab can point a `server.config` at it to try its settings before touching a real server.
 //!
 //! **Everything here is synthetic.** No row comes from a real study, the participant names and e-mails are
@@ -8,13 +8,14 @@
 //!
 //! - [`mindtrails`]: [`mindtrails::Simulator`], the MindTrails export API (eras A/B/D), with fault injection
 //!   and inspection for tests.
-//! - [`study`]: [`study::SyntheticStudy`], the deterministic Templeton-like study it serves.
+//! - [`mindlogger`]: [`mindlogger::Simulator`], MindLogger's v1 (Girder) or v2 API with applets whose answers
+//!   are encrypted as the apps do, token expiry, live submissions, faults and the request log.
+//! - [`study`]: [`study::SyntheticStudy`], the deterministic Templeton-like study the MindTrails simulator serves.
 //! - [`keys`]: the embedded test key pair and [`keys::ParticipantEncryptor`], the server-side
 //!   `participantRSA` encryption.
 //!
 //! The HTTP/1.1 server underneath (request parsing, keep-alive, delivery faults such as a body cut at a
-//! given byte) is generic and crate-internal: a new simulator (MindLogger v1 or v2, say) adds a module that
-//! implements its routes and faults on it.
+//! given byte) and the faults are generic and crate-internal: each simulator implements its routes on them.
 //!
 //! ```
 //! use std::io::{Read as _, Write as _};
@@ -40,8 +41,10 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+mod fault;
 mod http;
 pub mod keys;
+pub mod mindlogger;
 pub mod mindtrails;
 pub mod study;
 

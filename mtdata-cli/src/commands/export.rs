@@ -1,10 +1,13 @@
-//! `mtdata export [SERVER] [SCALE]`: back up new rows and delete the verified sensitive ones.
+//! `mtdata export [SERVER] [SCALE]`: back up new rows and delete the verified sensitive ones; for a
+//! MindLogger block, back up new answers of its applets.
+
+mod mindlogger;
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::Args;
-use mtdata_core::config::ServerConfig;
+use mtdata_core::config::{Platform, ServerConfig};
 use mtdata_export::{
     ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
 };
@@ -21,6 +24,11 @@ server keeps, or one table name.
 Each answer is saved byte for byte in PATH/raw_data/<Table>_<UTC stamp>.json (fsynced, renamed into
 place, read back). With DELETE_MODE: True, a row is deleted from the server only after that. Rows
 whose delete failed are retried by the next run. Marks live in PATH/active_data/benchMark.json.
+
+A MindLogger block (PLATFORM: mindlogger-v1 or mindlogger-v2) backs up its applets into
+PATH/raw_data/mindlogger/<applet id>/ and deletes nothing; SCALE is `.` or `all` for every applet
+of APPLETS, or one applet id. Applet passwords come from the ENV and FILE sources of
+APPLET_PASSWORDS and are checked before any answer is downloaded (a wrong one is exit status 2).
 
 Examples:
   mtdata export                     # same as `mtdata export . .` (MTData's cron line)
@@ -68,14 +76,37 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
     Ok(crate::app::for_each_target(
         servers,
         |server| server.name.clone(),
-        |server| match export_one(server, &options, ctx) {
-            Ok(report) => Ok(Outcome::problems_if(report.has_problems())),
+        |server| match export_platform(server, &options, ctx) {
+            Ok(outcome) => Ok(outcome),
             Err(err) => {
                 append_log(&server.layout().logs(), &[format!("error: {err:#}")]);
                 Err(err)
             }
         },
     ))
+}
+
+/// Export one server of either platform.
+fn export_platform(
+    server: &ServerConfig,
+    options: &ExportOptions,
+    ctx: &Context,
+) -> anyhow::Result<Outcome> {
+    let problems = match &server.platform {
+        Platform::MindTrails => export_one(server, options, ctx)?.has_problems(),
+        Platform::MindLogger(config) => mindlogger::export_one(server, config, options, ctx)?,
+    };
+    Ok(Outcome::problems_if(problems))
+}
+
+/// Print summary lines to stdout and append them to the study's log.
+fn report_lines(server: &ServerConfig, lines: &[String]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    append_log(&server.layout().logs(), lines);
+    Ok(())
 }
 
 /// Export one server, print its summary to stdout and append it to the study's log.
@@ -87,12 +118,7 @@ pub fn export_one(
     let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
     let report = export_server(server, options, &mut bars)?;
     drop(bars);
-    let lines = summary_lines(&report, options.dry_run);
-    let mut out = std::io::stdout().lock();
-    for line in &lines {
-        writeln!(out, "{line}")?;
-    }
-    append_log(&server.layout().logs(), &lines);
+    report_lines(server, &summary_lines(&report, options.dry_run))?;
     Ok(report)
 }
 
@@ -194,7 +220,7 @@ pub fn append_log(dir: &Path, lines: &[String]) {
     }
 }
 
-fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let b = bytes as f64;
     if bytes < 1024 {

@@ -9,7 +9,7 @@ use mtdata_core::raw_rows::scan_array;
 use mtdata_sim::mindtrails::{LiveSubmissions, SimOptions, Simulator};
 use mtdata_sim::study::StudyOptions;
 
-use crate::support::{mtdata, write_config};
+use crate::support::{kill_at_random_moments, mtdata, write_config};
 
 const KILLS: u64 = 50;
 
@@ -31,34 +31,18 @@ fn killed_exports_lose_nothing() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sim, true);
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut killed_while_running = 0;
-    // The window to kill in adapts to how long a run takes on this machine, so most kills land
-    // while the export is running, at a random point of it.
-    let mut window_us: u64 = 150_000;
-    for _ in 0..KILLS {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let delay = Duration::from_micros((seed >> 33) % window_us);
-        let mut child = mtdata()
-            .arg("--config")
-            .arg(&config)
-            .args(["export", ".", ".", "-q"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            killed_while_running += 1;
-            window_us = window_us * 11 / 10;
-        } else {
-            window_us = (window_us * 7 / 10).max(5_000);
-        }
-        child.kill().ok(); // SIGKILL: no clean-up code runs
-        child.wait().unwrap();
-    }
+    let killed_while_running = kill_at_random_moments(
+        KILLS,
+        0x9e37_79b9_7f4a_7c15,
+        || {
+            let mut cmd = mtdata();
+            cmd.arg("--config")
+                .arg(&config)
+                .args(["export", ".", ".", "-q"]);
+            cmd
+        },
+        || {},
+    );
     assert!(
         killed_while_running >= KILLS / 2,
         "only {killed_while_running} kills hit a running export"

@@ -6,6 +6,8 @@ mod errors;
 mod export;
 mod help;
 mod kill;
+mod mindlogger;
+mod mindlogger_kill;
 #[cfg(feature = "scales")]
 mod scales;
 mod support;

@@ -1,7 +1,8 @@
 //! Run the real binary and normalise its output for snapshots.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use mtdata_sim::mindtrails::Simulator;
 
@@ -75,4 +76,39 @@ pub fn write_config(dir: &Path, sim: &Simulator, delete_mode: bool) -> std::path
     )
     .unwrap();
     path
+}
+
+/// Start the command `kills` times and SIGKILL it after a random delay (from `seed`), calling `after_kill`
+/// after each; returns how many kills hit a running process. The window to kill in adapts to how long a
+/// run takes on this machine, so most kills land while the command runs, at a random point of it.
+pub fn kill_at_random_moments(
+    kills: u64,
+    mut seed: u64,
+    command: impl Fn() -> Command,
+    mut after_kill: impl FnMut(),
+) -> u64 {
+    let mut killed_while_running = 0;
+    let mut window_us: u64 = 150_000;
+    for _ in 0..kills {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = Duration::from_micros((seed >> 33) % window_us);
+        let mut child = command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+            window_us = window_us * 11 / 10;
+        } else {
+            window_us = (window_us * 7 / 10).max(5_000);
+        }
+        child.kill().ok(); // SIGKILL: no clean-up code runs
+        child.wait().unwrap();
+        after_kill();
+    }
+    killed_while_running
 }

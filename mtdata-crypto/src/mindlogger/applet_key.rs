@@ -111,6 +111,23 @@ impl AppletKey {
     }
 }
 
+/// The public key the admin panel stores when an applet password is set (`base^key mod prime`, minimal
+/// big-endian), for simulators and tests that make applets: the same derivation [`AppletKey::derive`]
+/// checks against.
+pub fn applet_public_key(
+    prime: &[u8],
+    base: &[u8],
+    password: &str,
+    account_id: &str,
+    backend: Backend,
+) -> Result<Vec<u8>> {
+    let group = Group::new(prime, backend)?;
+    let mut bytes = browser_private_key(password, account_id);
+    let exponent = group.reduce_exponent(&bytes);
+    bytes.zeroize();
+    Ok(strip_leading_zeros(&group.pow(base, &exponent)).to_vec())
+}
+
 /// The admin panel's private key bytes: `Buffer.from(`${sha512(password)}${sha512(accountId)}`)`.
 pub(crate) fn browser_private_key(password: &str, account_id: &str) -> Vec<u8> {
     let mut key = js_lossy(&Sha512::digest(password.as_bytes()));
@@ -219,6 +236,34 @@ mod tests {
             error,
             Err(Error::AppletKey(AppletKeyError::EmptyPrivateKey))
         ));
+    }
+
+    #[test]
+    fn a_made_applet_opens_with_its_password() {
+        let mut encryption = official::encryption();
+        encryption.account_id = "5f0e35523477de8b4a528dd0".into();
+        for backend in Backend::available() {
+            encryption.public_key = applet_public_key(
+                &encryption.prime,
+                &[2],
+                "new password",
+                &encryption.account_id,
+                backend,
+            )
+            .unwrap();
+            assert!(AppletKey::derive_with(&encryption, "new password", backend).is_ok());
+            assert!(AppletKey::derive_with(&encryption, PASSWORD, backend).is_err());
+        }
+        let official = official::encryption();
+        let made = applet_public_key(
+            &official.prime,
+            &official.base,
+            PASSWORD,
+            &official.account_id,
+            Backend::RustCrypto,
+        )
+        .unwrap();
+        assert_eq!(made, official.public_key);
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod respondent;
 mod ring;
 mod secret;
 
-pub use applet_key::AppletKey;
+pub use applet_key::{AppletKey, applet_public_key};
 pub use lossy::js_lossy;
 pub use outcome::{AnswerOutcome, AnswerStatus, KeyUsed, MissingKey};
 pub use respondent::{RespondentKey, respondent_private_key};

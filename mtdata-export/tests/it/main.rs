@@ -2,6 +2,7 @@
 
 mod faults;
 mod incremental;
+mod mindlogger;
 mod safety;
 mod scale;
 mod support;

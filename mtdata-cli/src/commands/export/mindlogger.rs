@@ -1,0 +1,102 @@
+//! `mtdata export` for a MindLogger block: read the applet passwords from their sources (only the program
+//! reads the environment and files), export, print one line per applet and one for the server.
+
+use std::path::Path;
+
+use mtdata_core::Secret;
+use mtdata_core::config::{MindLoggerConfig, PasswordFile, ServerConfig};
+use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
+use mtdata_export::{ExportOptions, TableStatus};
+
+use super::{human_bytes, report_lines};
+use crate::app::Context;
+use crate::progress::ExportBars;
+
+/// Export the applets of one block; returns whether some applet failed.
+pub fn export_one(
+    server: &ServerConfig,
+    config: &MindLoggerConfig,
+    options: &ExportOptions,
+    ctx: &Context,
+) -> anyhow::Result<bool> {
+    let passwords =
+        config.resolve_passwords(|name| std::env::var(name).ok(), read_password_file)?;
+    let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
+    let report = export_mindlogger(server, &passwords, options, &mut bars)?;
+    drop(bars);
+    report_lines(server, &summary_lines(&report))?;
+    Ok(report.has_problems())
+}
+
+/// A password file and its permission bits.
+fn read_password_file(path: &Path) -> std::io::Result<PasswordFile> {
+    let metadata = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    let mode = Some(std::os::unix::fs::PermissionsExt::mode(
+        &metadata.permissions(),
+    ));
+    #[cfg(not(unix))]
+    let mode = {
+        let _ = metadata;
+        None
+    };
+    Ok(PasswordFile {
+        text: Secret::new(std::fs::read_to_string(path)?),
+        mode,
+    })
+}
+
+/// One line per applet, then one for the server.
+pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
+    let root = &report.study_folder;
+    let width = report
+        .applets
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(30);
+    let mut lines = Vec::new();
+    let (mut new_answers, mut failed) = (0, 0);
+    for applet in &report.applets {
+        new_answers += applet.new_answers;
+        let pages = match applet.pages {
+            1 => "1 page".to_owned(),
+            n => format!("{n} pages"),
+        };
+        let text = match &applet.status {
+            TableStatus::Failed(why) => {
+                failed += 1;
+                format!("FAILED: {why}")
+            }
+            status => {
+                let new = match status {
+                    TableStatus::NothingNew => "nothing new".to_owned(),
+                    _ => format!("{} new", applet.new_answers),
+                };
+                let mut text = format!(
+                    "{pages}, {} answers ({new}), {}",
+                    applet.answers,
+                    human_bytes(applet.bytes)
+                );
+                if let Some(run) = &applet.run_file {
+                    let shown = run.strip_prefix(root).unwrap_or(run);
+                    text.push_str(&format!(" -> {}", shown.display()));
+                }
+                text
+            }
+        };
+        lines.push(format!(
+            "{}  {:<width$}  {}  {text}",
+            report.server, applet.name, applet.applet
+        ));
+    }
+    lines.push(format!(
+        "{}: {} applets ({}), {new_answers} new answers, {failed} failed; study folder {}",
+        report.server,
+        report.applets.len(),
+        report.api,
+        root.display()
+    ));
+    lines
+}
