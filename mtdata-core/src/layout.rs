@@ -9,7 +9,9 @@
 //!                  <Table>.csv            decoded tables
 //!   reports/       integrity reports
 //!   logs/          one log per command
-//!   processed_data/ cleaned, scored and wide tables
+//!   processed_data/ cleaned_dup_data/  kept rows and the dropped-rows report (MTData's names)
+//!                   scored_data/       scored tables, their rules and invalid cells
+//!                   wideform_data/     one row per participant
 //! ```
 
 use std::cmp::Ordering;
@@ -77,13 +79,47 @@ impl StudyLayout {
         self.root.join("logs")
     }
 
+    /// Cleaned, scored and wide tables, in the three [`Processed`] folders.
     pub fn processed_data(&self) -> PathBuf {
         self.root.join("processed_data")
+    }
+
+    /// One of the folders of `processed_data/`.
+    pub fn processed(&self, folder: Processed) -> PathBuf {
+        folder.under(&self.processed_data())
     }
 
     /// Held while a command changes the study folder, so two cron runs never overlap.
     pub fn lock_file(&self) -> PathBuf {
         self.active_data().join(".mtdata.lock")
+    }
+}
+
+/// The folders of `processed_data/`, named as MTData named them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Processed {
+    /// `cleaned_dup_data/`: kept rows, and the report of the rows duplicates removal dropped.
+    CleanedDupData,
+    /// `scored_data/`: scored tables, the rule of each score, invalid cells.
+    ScoredData,
+    /// `wideform_data/`: one row per participant.
+    WideformData,
+}
+
+impl Processed {
+    /// The folder's name.
+    pub fn folder_name(self) -> &'static str {
+        match self {
+            Processed::CleanedDupData => "cleaned_dup_data",
+            Processed::ScoredData => "scored_data",
+            Processed::WideformData => "wideform_data",
+        }
+    }
+
+    /// The folder inside `processed_data` (a study's [`StudyLayout::processed_data`], or another
+    /// folder a user chose to write into).
+    pub fn under(self, processed_data: &Path) -> PathBuf {
+        processed_data.join(self.folder_name())
     }
 }
 
@@ -388,6 +424,20 @@ mod tests {
             layout.mindlogger_raw(&applet),
             Path::new("/s/raw_data/mindlogger/5f0e35523477de8b4a528dd0")
         );
+    }
+
+    #[test]
+    fn processed_folders_have_mtdata_names() {
+        let layout = StudyLayout::new("/s");
+        assert_eq!(
+            layout.processed(Processed::CleanedDupData),
+            Path::new("/s/processed_data/cleaned_dup_data")
+        );
+        assert_eq!(
+            Processed::WideformData.under(Path::new("out")),
+            Path::new("out/wideform_data")
+        );
+        assert_eq!(Processed::ScoredData.folder_name(), "scored_data");
     }
 
     #[test]

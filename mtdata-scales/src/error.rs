@@ -60,6 +60,22 @@ pub enum Error {
         message: String,
     },
 
+    /// No codebook was named and none could be guessed.
+    #[error(
+        "cannot tell which study's codebook to use for {place}; name the study (r34, templeton, calm-thinking) or give a codebook file"
+    )]
+    NoStudy { place: String },
+
+    /// A study folder holds no decoded table of any scale of its codebook.
+    #[error(
+        "no decoded table of a scale of codebook {codebook} in {folder}; decode the study first"
+    )]
+    NoTables { folder: PathBuf, codebook: String },
+
+    /// Creating an output folder or writing an output file failed (the error names it).
+    #[error(transparent)]
+    Write(#[from] mtdata_core::Error),
+
     /// polars reported an error (a malformed CSV or Parquet file, a type mismatch).
     #[error("table {table}")]
     Polars {

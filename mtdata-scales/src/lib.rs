@@ -10,6 +10,11 @@
 //!   [`RuleRecord`].
 //! - [`long_to_wide`]: `<Scale>_<var>_<session>[_<tag>]`, sessions in schedule order, text kept,
 //!   duplicates an error; [`Wide::to_long`] goes back.
+//! - [`participant_ids`]: each row's participant by the decoded-table rule of
+//!   `mtdata_core::decoded` (the first participant column with a usable id), which cleaning and
+//!   long-to-wide key on.
+//! - [`jobs`]: the verbs on a study's files (`mtdata clean|scores|long-to-wide|prepare`):
+//!   codebook choice, input, schedule order, and the `processed_data/` outputs.
 //!
 //! ```
 //! use mtdata_scales::{Codebook, Study, ScoreOptions, WideOptions, read_csv_bytes, score, long_to_wide};
@@ -28,65 +33,45 @@
 //! # Ok::<(), mtdata_scales::Error>(())
 //! ```
 
-mod builtin;
-mod clean;
-mod codebook;
-mod codebook_file;
+//! # Layout: rules apart from kernels
+//!
+//! - `rules` (codebooks, built-in codebooks, codebook files, duplicate policies, rule and
+//!   problem records): what a number means. Plain Rust data; no polars.
+//! - `kernels` (validity bitmaps, views, key coding, the participant coalesce, item checks,
+//!   block sums, the long-to-wide scatter, typed reading and writing): how polars stores a
+//!   table. **The only modules that may use polars-arrow**, so a polars upgrade touches them
+//!   (and at most the DataFrame calls of the operations).
+//! - `ops` ([`clean`], [`score()`], [`long_to_wide`], [`prepare`]): the rules applied through the
+//!   kernels, DataFrame in and out, through polars' DataFrame API only.
+//! - [`jobs`]: files and folders, through the operations.
+//!
+//! A test (`tests/it/layout.rs`) keeps polars-arrow out of everything but `kernels` and polars
+//! out of `rules`.
+
 mod error;
-mod frame;
-mod score;
-mod wide;
+pub mod jobs;
+mod kernels;
+mod ops;
+mod rules;
 
 /// The polars version the API uses, so notebooks need not pin their own.
 pub use polars;
 
-pub use clean::{
-    CleanOptions, CleanReport, Cleaned, DropReason, DroppedRow, DuplicatePolicy, clean,
+pub use error::{Error, Result};
+pub use kernels::items::ItemColumn;
+pub use kernels::participant::participant_ids;
+pub use kernels::table::{
+    OutputFormat, read_csv_bytes, read_scale_csv_bytes, read_scale_table, read_table, table_bytes,
+    write_table,
 };
-pub use codebook::{
+pub use mtdata_core::decoded::PARTICIPANT_COLUMNS;
+pub use ops::clean::{CleanOptions, CleanReport, Cleaned, clean};
+pub use ops::score::{ItemValues, ScoreOptions, Scored, item_values, score};
+pub use ops::wide::{SCHEDULE_ORDER, Wide, WideColumn, WideOptions, long_to_wide};
+pub use ops::{PrepareOptions, Prepared, prepare};
+pub use rules::codebook::{
     Codebook, Comparison, ItemDef, Rule, ScaleDef, ScoreDef, Study, Threshold, ValidValues, Variant,
 };
-pub use codebook_file::{load_codebook, parse_codebook_yaml, parse_scoresheet_csv};
-pub use error::{Error, Result};
-pub use frame::{
-    OutputFormat, PARTICIPANT_COLUMNS, participant_column, read_csv_bytes, read_scale_csv_bytes,
-    read_scale_table, read_table, table_bytes, write_table,
-};
-pub use score::{
-    ItemValues, ProblemKind, RuleRecord, ScoreOptions, Scored, ValueProblem, item_values, score,
-};
-pub use wide::{SCHEDULE_ORDER, Wide, WideColumn, WideOptions, long_to_wide};
-
-use polars::prelude::DataFrame;
-
-/// Options of [`prepare`]: cleaning, scoring and reshaping in one go.
-#[derive(Debug, Clone, Default)]
-pub struct PrepareOptions {
-    pub clean: CleanOptions,
-    pub score: ScoreOptions,
-    pub wide: WideOptions,
-}
-
-/// Result of [`prepare`].
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub cleaned: Cleaned,
-    pub scored: Scored,
-    pub wide: Wide,
-}
-
-/// MTData's `prepare`: [`clean`], then [`score()`], then [`long_to_wide`] (prefix = scale name).
-pub fn prepare(df: &DataFrame, scale: &ScaleDef, options: &PrepareOptions) -> Result<Prepared> {
-    let mut wide_options = options.wide.clone();
-    if wide_options.participant_column.is_none() {
-        wide_options.participant_column = options.clean.participant_column.clone();
-    }
-    let cleaned = clean(df, Some(scale), &options.clean)?;
-    let scored = score(&cleaned.data, scale, &options.score)?;
-    let wide = long_to_wide(&scored.data, &scale.name, &wide_options)?;
-    Ok(Prepared {
-        cleaned,
-        scored,
-        wide,
-    })
-}
+pub use rules::codebook_file::{load_codebook, parse_codebook_yaml, parse_scoresheet_csv};
+pub use rules::duplicates::{DropReason, DroppedRow, DuplicatePolicy};
+pub use rules::records::{ProblemKind, RuleRecord, ValueProblem};

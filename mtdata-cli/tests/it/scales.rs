@@ -121,3 +121,46 @@ fn wide_columns_follow_the_study_schedule() {
     let alpha = header.find("_alpha").expect(&header);
     assert!(zeta < alpha, "schedule order, not alphabetical: {header}");
 }
+
+/// `all <SERVER>` goes through every server: one whose study has no decoded table is reported
+/// once, as every verb reports a failed server (exit status 2), and the others are still scored.
+#[test]
+fn a_failed_server_is_reported_once_and_the_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("templeton/active_data");
+    std::fs::create_dir_all(&active).unwrap();
+    std::fs::write(
+        active.join("Phq4.csv"),
+        "id,participant,session,nervous,worry,pleasure,depressed\n1,7,PRE,1,1,1,1\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("calm/active_data")).unwrap();
+    let config = dir.path().join("server.config");
+    let block = |name: &str| {
+        format!(
+            "{name}:\n  READY: True\n  SERVER: 'https://gone.example.org/api/'\n  PATH: '{}'\n",
+            dir.path().join(name).display()
+        )
+    };
+    std::fs::write(&config, block("calm") + &block("templeton")).unwrap();
+    let out = mtdata()
+        .arg("--config")
+        .arg(&config)
+        .args(["scores", "all", "."])
+        .output()
+        .unwrap();
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("error: server calm: ").count(), 1, "{text}");
+    assert!(
+        stderr.contains("no decoded table of a scale of codebook calm-thinking"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Phq4                   rows       1  scores 3  invalid values 0"),
+        "{text}"
+    );
+    let scored = dir.path().join("templeton/processed_data/scored_data");
+    assert_eq!(std::fs::read_dir(scored).unwrap().count(), 2, "{text}");
+}

@@ -1,9 +1,10 @@
 //! Integration tests of mtdata-scales: fixtures with hand-computed scores, properties,
 //! the comparison with MTData's pandas arithmetic, typed and Parquet input, long-to-wide
-//! against a reference, and the notebook walkthrough.
+//! against a reference, the notebook walkthrough, and the crate's layout rules.
 
 mod compare;
 mod fixtures;
+mod layout;
 mod notebook;
 mod props;
 mod typed;

@@ -10,7 +10,7 @@ use mtdata_core::catalog::{
     EXPECTANCY_BIAS_POSITIVE, OASIS_ITEMS, PHQ4_ITEMS, QOL_ITEMS, RR_ITEMS, RR_KINDS, Values,
 };
 
-use crate::codebook::{
+use crate::rules::codebook::{
     Codebook, Comparison, ItemDef, Rule, ScaleDef, ScoreDef, Study, Threshold, ValidValues, Variant,
 };
 

@@ -35,10 +35,10 @@ use std::path::Path;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::codebook::{
+use crate::error::{Error, Result};
+use crate::rules::codebook::{
     Codebook, Comparison, ItemDef, Rule, ScaleDef, ScoreDef, Threshold, ValidValues, Variant,
 };
-use crate::error::{Error, Result};
 
 /// Read a codebook file (`.yaml`/`.yml` or `.csv`) and validate it.
 pub fn load_codebook(path: &Path) -> Result<Codebook> {
@@ -167,147 +167,185 @@ pub fn parse_codebook_yaml(text: &str, source_name: &str) -> Result<Codebook> {
     let scales_yaml = doc["scales"]
         .as_vec()
         .ok_or_else(|| Error::codebook(source_name, "missing `scales:` (a list of scales)"))?;
-    let mut scales = Vec::new();
-    for (i, s) in scales_yaml.iter().enumerate() {
-        let name = s["name"]
-            .as_str()
-            .ok_or_else(|| Error::codebook(source_name, format!("scale #{}: missing name", i + 1)))?
-            .to_owned();
-        let err = |m: String| Error::codebook(source_name, format!("scale {name}: {m}"));
-        let valid = if s["valid"].is_badvalue() {
-            return Err(err("missing valid (e.g. {min: 0, max: 4})".into()));
-        } else {
-            valid_values(&s["valid"], "valid", &err)?
-        };
-        let mut items: Vec<ItemDef> = strings(&s["items"], "items", &err)?
-            .into_iter()
-            .map(|n| ItemDef {
-                name: n,
-                valid: valid.clone(),
-            })
-            .collect();
-        if let Some(over) = s["item_valid"].as_hash() {
-            for (k, v) in over {
-                let k = k
-                    .as_str()
-                    .ok_or_else(|| err("item_valid keys must be item names".into()))?;
-                let vv = valid_values(v, &format!("item_valid.{k}"), &err)?;
-                let item = items
-                    .iter_mut()
-                    .find(|i| i.name == k)
-                    .ok_or_else(|| err(format!("item_valid: {k} is not in items")))?;
-                item.valid = vv;
-            }
-        }
-        for t in strings(&s["text_items"], "text_items", &err)? {
-            items.push(ItemDef {
-                name: t,
-                valid: ValidValues::Text,
-            });
-        }
-        let pna = numbers(&s["pna"], "pna", &err)?;
-        let mut recode = Vec::new();
-        match &s["recode"] {
-            Yaml::BadValue | Yaml::Null => {}
-            Yaml::Hash(h) => {
-                for (k, v) in h {
-                    let from =
-                        number(k).ok_or_else(|| err("recode keys must be numbers".into()))?;
-                    let to =
-                        number(v).ok_or_else(|| err("recode values must be numbers".into()))?;
-                    recode.push((from, to));
-                }
-            }
-            _ => return Err(err("recode must be a map {stored: meaning}".into())),
-        }
-        let numeric: Vec<String> = items
-            .iter()
-            .filter(|i| i.valid.is_numeric())
-            .map(|i| i.name.clone())
-            .collect();
-        let mut variants = Vec::new();
-        if let Some(vs) = s["variants"].as_vec() {
-            for (j, v) in vs.iter().enumerate() {
-                let vname = v["name"]
-                    .as_str()
-                    .ok_or_else(|| err(format!("variant #{}: missing name", j + 1)))?
-                    .to_owned();
-                let verr = |m: String| err(format!("variant {vname}: {m}"));
-                let mut scores = Vec::new();
-                for (k, sc) in v["scores"].as_vec().into_iter().flatten().enumerate() {
-                    let sname = sc["name"]
-                        .as_str()
-                        .ok_or_else(|| verr(format!("score #{}: missing name", k + 1)))?
-                        .to_owned();
-                    let serr = |m: String| verr(format!("score {sname}: {m}"));
-                    let kind = sc["rule"]
-                        .as_str()
-                        .ok_or_else(|| serr("missing rule".into()))?;
-                    let factor = if sc["factor"].is_badvalue() {
-                        None
-                    } else {
-                        Some(
-                            number(&sc["factor"])
-                                .ok_or_else(|| serr("factor must be a number".into()))?,
-                        )
-                    };
-                    let r = rule(
-                        kind,
-                        factor,
-                        strings(&sc["denominator"], "denominator", &serr)?,
-                        strings(&sc["minus"], "minus", &serr)?,
-                        &serr,
-                    )?;
-                    let mut score_items = strings(&sc["items"], "items", &serr)?;
-                    if score_items.is_empty() {
-                        score_items = numeric.clone();
-                    }
-                    let refs: Vec<&str> = score_items.iter().map(String::as_str).collect();
-                    let mut def = ScoreDef::new(&sname, r, &refs);
-                    if !sc["min_answered"].is_badvalue() {
-                        def.min_answered = sc["min_answered"]
-                            .as_i64()
-                            .filter(|n| *n >= 0)
-                            .ok_or_else(|| serr("min_answered must be a whole number".into()))?
-                            as usize;
-                    }
-                    if let Yaml::Hash(_) = &sc["threshold"] {
-                        let t = &sc["threshold"];
-                        let column = t["column"]
-                            .as_str()
-                            .ok_or_else(|| serr("threshold needs column".into()))?;
-                        let op = t["op"]
-                            .as_str()
-                            .and_then(Comparison::parse)
-                            .ok_or_else(|| serr("threshold op must be >=, >, <= or <".into()))?;
-                        let value = number(&t["value"])
-                            .ok_or_else(|| serr("threshold value must be a number".into()))?;
-                        def.threshold = Some(Threshold {
-                            column: column.to_owned(),
-                            op,
-                            value,
-                        });
-                    }
-                    scores.push(def);
-                }
-                variants.push(Variant {
-                    name: vname.clone(),
-                    description: v["description"].as_str().unwrap_or("").to_owned(),
-                    scores,
-                });
-            }
-        }
-        scales.push(ScaleDef {
-            name,
-            items,
-            pna,
-            recode,
-            variants,
-        });
-    }
+    let scales = scales_yaml
+        .iter()
+        .enumerate()
+        .map(|(i, s)| scale_from_yaml(s, i, source_name))
+        .collect::<Result<_>>()?;
     let codebook = Codebook { study, scales };
     codebook.validate(source_name)?;
     Ok(codebook)
+}
+
+/// The `i`-th entry of `scales:`.
+fn scale_from_yaml(s: &Yaml, i: usize, source_name: &str) -> Result<ScaleDef> {
+    let name = s["name"]
+        .as_str()
+        .ok_or_else(|| Error::codebook(source_name, format!("scale #{}: missing name", i + 1)))?
+        .to_owned();
+    let err = |m: String| Error::codebook(source_name, format!("scale {name}: {m}"));
+    let items = items_from_yaml(s, &err)?;
+    let pna = numbers(&s["pna"], "pna", &err)?;
+    let recode = recode_from_yaml(&s["recode"], &err)?;
+    let numeric: Vec<String> = items
+        .iter()
+        .filter(|i| i.valid.is_numeric())
+        .map(|i| i.name.clone())
+        .collect();
+    let variants = s["variants"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(j, v)| variant_from_yaml(v, j, &numeric, &err))
+        .collect::<Result<_>>()?;
+    Ok(ScaleDef {
+        name,
+        items,
+        pna,
+        recode,
+        variants,
+    })
+}
+
+/// A scale's `items` with `valid`, `item_valid` overrides, then its `text_items`.
+fn items_from_yaml(s: &Yaml, err: &dyn Fn(String) -> Error) -> Result<Vec<ItemDef>> {
+    let valid = if s["valid"].is_badvalue() {
+        return Err(err("missing valid (e.g. {min: 0, max: 4})".into()));
+    } else {
+        valid_values(&s["valid"], "valid", err)?
+    };
+    let mut items: Vec<ItemDef> = strings(&s["items"], "items", err)?
+        .into_iter()
+        .map(|n| ItemDef {
+            name: n,
+            valid: valid.clone(),
+        })
+        .collect();
+    if let Some(over) = s["item_valid"].as_hash() {
+        for (k, v) in over {
+            let k = k
+                .as_str()
+                .ok_or_else(|| err("item_valid keys must be item names".into()))?;
+            let vv = valid_values(v, &format!("item_valid.{k}"), err)?;
+            let item = items
+                .iter_mut()
+                .find(|i| i.name == k)
+                .ok_or_else(|| err(format!("item_valid: {k} is not in items")))?;
+            item.valid = vv;
+        }
+    }
+    for t in strings(&s["text_items"], "text_items", err)? {
+        items.push(ItemDef {
+            name: t,
+            valid: ValidValues::Text,
+        });
+    }
+    Ok(items)
+}
+
+/// `recode: {stored: meaning}`.
+fn recode_from_yaml(y: &Yaml, err: &dyn Fn(String) -> Error) -> Result<Vec<(f64, f64)>> {
+    match y {
+        Yaml::BadValue | Yaml::Null => Ok(Vec::new()),
+        Yaml::Hash(h) => h
+            .iter()
+            .map(|(k, v)| {
+                let from = number(k).ok_or_else(|| err("recode keys must be numbers".into()))?;
+                let to = number(v).ok_or_else(|| err("recode values must be numbers".into()))?;
+                Ok((from, to))
+            })
+            .collect(),
+        _ => Err(err("recode must be a map {stored: meaning}".into())),
+    }
+}
+
+/// The `name` of the `i`-th entry of a list of `what`s.
+fn entry_name(y: &Yaml, what: &str, i: usize, err: &dyn Fn(String) -> Error) -> Result<String> {
+    y["name"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| err(format!("{what} #{}: missing name", i + 1)))
+}
+
+/// The `j`-th variant of a scale whose numeric items are `numeric` (a score's default items).
+fn variant_from_yaml(
+    v: &Yaml,
+    j: usize,
+    numeric: &[String],
+    err: &dyn Fn(String) -> Error,
+) -> Result<Variant> {
+    let vname = entry_name(v, "variant", j, err)?;
+    let verr = |m: String| err(format!("variant {vname}: {m}"));
+    let scores = v["scores"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(k, sc)| score_from_yaml(sc, k, numeric, &verr))
+        .collect::<Result<_>>()?;
+    Ok(Variant {
+        name: vname.clone(),
+        description: v["description"].as_str().unwrap_or("").to_owned(),
+        scores,
+    })
+}
+
+/// The `k`-th score of a variant.
+fn score_from_yaml(
+    sc: &Yaml,
+    k: usize,
+    numeric: &[String],
+    verr: &dyn Fn(String) -> Error,
+) -> Result<ScoreDef> {
+    let sname = entry_name(sc, "score", k, verr)?;
+    let serr = |m: String| verr(format!("score {sname}: {m}"));
+    let kind = sc["rule"]
+        .as_str()
+        .ok_or_else(|| serr("missing rule".into()))?;
+    let factor = if sc["factor"].is_badvalue() {
+        None
+    } else {
+        Some(number(&sc["factor"]).ok_or_else(|| serr("factor must be a number".into()))?)
+    };
+    let r = rule(
+        kind,
+        factor,
+        strings(&sc["denominator"], "denominator", &serr)?,
+        strings(&sc["minus"], "minus", &serr)?,
+        &serr,
+    )?;
+    let mut score_items = strings(&sc["items"], "items", &serr)?;
+    if score_items.is_empty() {
+        score_items = numeric.to_vec();
+    }
+    let refs: Vec<&str> = score_items.iter().map(String::as_str).collect();
+    let mut def = ScoreDef::new(&sname, r, &refs);
+    if !sc["min_answered"].is_badvalue() {
+        def.min_answered = sc["min_answered"]
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| serr("min_answered must be a whole number".into()))?
+            as usize;
+    }
+    if let Yaml::Hash(_) = &sc["threshold"] {
+        let t = &sc["threshold"];
+        let column = t["column"]
+            .as_str()
+            .ok_or_else(|| serr("threshold needs column".into()))?;
+        let op = t["op"]
+            .as_str()
+            .and_then(Comparison::parse)
+            .ok_or_else(|| serr("threshold op must be >=, >, <= or <".into()))?;
+        let value =
+            number(&t["value"]).ok_or_else(|| serr("threshold value must be a number".into()))?;
+        def.threshold = Some(Threshold {
+            column: column.to_owned(),
+            op,
+            value,
+        });
+    }
+    Ok(def)
 }
 
 const SCORESHEET_COLUMNS: [&str; 14] = [
@@ -336,9 +374,8 @@ pub fn parse_scoresheet_csv(text: &str, source_name: &str) -> Result<Codebook> {
         .headers()
         .map_err(|e| Error::codebook(source_name, format!("cannot read the header: {e}")))?
         .clone();
-    let pos = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     for required in ["scale", "items", "valid_min", "valid_max"] {
-        if pos(required).is_none() {
+        if !header.iter().any(|h| h.eq_ignore_ascii_case(required)) {
             return Err(Error::codebook(
                 source_name,
                 format!(
@@ -353,107 +390,13 @@ pub fn parse_scoresheet_csv(text: &str, source_name: &str) -> Result<Codebook> {
         let line = i + 2;
         let record =
             record.map_err(|e| Error::codebook(source_name, format!("line {line}: {e}")))?;
-        let get = |name: &str| {
-            pos(name)
-                .and_then(|p| record.get(p))
-                .unwrap_or("")
-                .to_owned()
+        let row = SheetRow {
+            header: &header,
+            record: &record,
+            line,
+            source_name,
         };
-        let err = |m: String| Error::codebook(source_name, format!("line {line}: {m}"));
-        let num = |name: &str| -> Result<Option<f64>> {
-            let v = get(name);
-            if v.is_empty() {
-                Ok(None)
-            } else {
-                v.parse()
-                    .map(Some)
-                    .map_err(|_| err(format!("{name} {v:?} is not a number")))
-            }
-        };
-        let list = |name: &str| -> Vec<String> {
-            get(name).split_whitespace().map(str::to_owned).collect()
-        };
-        let scale_name = get("scale");
-        if scale_name.is_empty() {
-            return Err(err("scale is empty".into()));
-        }
-        let min = num("valid_min")?.ok_or_else(|| err("valid_min is empty".into()))?;
-        let max = num("valid_max")?.ok_or_else(|| err("valid_max is empty".into()))?;
-        let pna: Vec<f64> = list("pna")
-            .iter()
-            .map(|p| {
-                p.parse()
-                    .map_err(|_| err(format!("pna {p:?} is not a number")))
-            })
-            .collect::<Result<_>>()?;
-        let valid = ValidValues::range(min, max);
-        let idx = match scales.iter().position(|s| s.name == scale_name) {
-            Some(i) => {
-                let s = &scales[i];
-                if s.pna != pna || s.items.first().is_some_and(|it| it.valid != valid) {
-                    return Err(err(format!(
-                        "scale {scale_name}: valid_min, valid_max and pna must be the same on every row"
-                    )));
-                }
-                i
-            }
-            None => {
-                scales.push(ScaleDef {
-                    name: scale_name.clone(),
-                    items: Vec::new(),
-                    pna: pna.clone(),
-                    recode: Vec::new(),
-                    variants: Vec::new(),
-                });
-                scales.len() - 1
-            }
-        };
-        let items = list("items");
-        let denominator = list("denominator");
-        for n in items.iter().chain(&denominator) {
-            if !scales[idx].items.iter().any(|it| &it.name == n) {
-                scales[idx].items.push(ItemDef {
-                    name: n.clone(),
-                    valid: valid.clone(),
-                });
-            }
-        }
-        let score = get("score");
-        if score.is_empty() {
-            continue;
-        }
-        let kind = get("rule");
-        let r = rule(&kind, num("factor")?, denominator, Vec::new(), &err)?;
-        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
-        let mut def = ScoreDef::new(&score, r, &refs);
-        if let Some(m) = num("min_answered")? {
-            def.min_answered = m as usize;
-        }
-        let tcol = get("threshold_column");
-        if !tcol.is_empty() {
-            let op = Comparison::parse(&get("threshold_op"))
-                .ok_or_else(|| err("threshold_op must be >=, >, <= or <".into()))?;
-            let value =
-                num("threshold_value")?.ok_or_else(|| err("threshold_value is empty".into()))?;
-            def.threshold = Some(Threshold {
-                column: tcol,
-                op,
-                value,
-            });
-        }
-        let variant = match get("variant") {
-            v if v.is_empty() => "default".to_owned(),
-            v => v,
-        };
-        let scale = &mut scales[idx];
-        match scale.variants.iter_mut().find(|v| v.name == variant) {
-            Some(v) => v.scores.push(def),
-            None => scale.variants.push(Variant {
-                name: variant,
-                description: String::new(),
-                scores: vec![def],
-            }),
-        }
+        row.add_to(&mut scales)?;
     }
     let study = Path::new(source_name).file_stem().map_or_else(
         || source_name.to_owned(),
@@ -462,6 +405,153 @@ pub fn parse_scoresheet_csv(text: &str, source_name: &str) -> Result<Codebook> {
     let codebook = Codebook { study, scales };
     codebook.validate(source_name)?;
     Ok(codebook)
+}
+
+/// One line of a scoresheet.
+struct SheetRow<'a> {
+    header: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+    line: usize,
+    source_name: &'a str,
+}
+
+impl SheetRow<'_> {
+    /// The cell of column `name` (empty when the sheet has no such column).
+    fn get(&self, name: &str) -> String {
+        self.header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .and_then(|p| self.record.get(p))
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    fn err(&self, message: String) -> Error {
+        Error::codebook(self.source_name, format!("line {}: {message}", self.line))
+    }
+
+    fn num(&self, name: &str) -> Result<Option<f64>> {
+        let v = self.get(name);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse()
+            .map(Some)
+            .map_err(|_| self.err(format!("{name} {v:?} is not a number")))
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Add this line's items, and its score if it has one, to its scale (created on its first line).
+    fn add_to(&self, scales: &mut Vec<ScaleDef>) -> Result<()> {
+        let index = self.scale_index(scales)?;
+        let valid = self.valid()?;
+        let items = self.list("items");
+        let denominator = self.list("denominator");
+        let scale = &mut scales[index];
+        for n in items.iter().chain(&denominator) {
+            if !scale.items.iter().any(|it| &it.name == n) {
+                scale.items.push(ItemDef {
+                    name: n.clone(),
+                    valid: valid.clone(),
+                });
+            }
+        }
+        let score = self.get("score");
+        if score.is_empty() {
+            return Ok(());
+        }
+        let err = |m: String| self.err(m);
+        let r = rule(
+            &self.get("rule"),
+            self.num("factor")?,
+            denominator,
+            Vec::new(),
+            &err,
+        )?;
+        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+        let mut def = ScoreDef::new(&score, r, &refs);
+        if let Some(m) = self.num("min_answered")? {
+            def.min_answered = m as usize;
+        }
+        def.threshold = self.threshold()?;
+        let variant = match self.get("variant") {
+            v if v.is_empty() => "default".to_owned(),
+            v => v,
+        };
+        match scale.variants.iter_mut().find(|v| v.name == variant) {
+            Some(v) => v.scores.push(def),
+            None => scale.variants.push(Variant {
+                name: variant,
+                description: String::new(),
+                scores: vec![def],
+            }),
+        }
+        Ok(())
+    }
+
+    fn valid(&self) -> Result<ValidValues> {
+        let min = self
+            .num("valid_min")?
+            .ok_or_else(|| self.err("valid_min is empty".into()))?;
+        let max = self
+            .num("valid_max")?
+            .ok_or_else(|| self.err("valid_max is empty".into()))?;
+        Ok(ValidValues::range(min, max))
+    }
+
+    /// The index of this line's scale in `scales`, added if new; its valid values and PNA codes
+    /// must be those of the scale's earlier lines.
+    fn scale_index(&self, scales: &mut Vec<ScaleDef>) -> Result<usize> {
+        let scale_name = self.get("scale");
+        if scale_name.is_empty() {
+            return Err(self.err("scale is empty".into()));
+        }
+        let valid = self.valid()?;
+        let pna: Vec<f64> = self
+            .list("pna")
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|_| self.err(format!("pna {p:?} is not a number")))
+            })
+            .collect::<Result<_>>()?;
+        if let Some(i) = scales.iter().position(|s| s.name == scale_name) {
+            let s = &scales[i];
+            if s.pna != pna || s.items.first().is_some_and(|it| it.valid != valid) {
+                return Err(self.err(format!(
+                    "scale {scale_name}: valid_min, valid_max and pna must be the same on every row"
+                )));
+            }
+            return Ok(i);
+        }
+        scales.push(ScaleDef {
+            name: scale_name,
+            items: Vec::new(),
+            pna,
+            recode: Vec::new(),
+            variants: Vec::new(),
+        });
+        Ok(scales.len() - 1)
+    }
+
+    fn threshold(&self) -> Result<Option<Threshold>> {
+        let column = self.get("threshold_column");
+        if column.is_empty() {
+            return Ok(None);
+        }
+        let op = Comparison::parse(&self.get("threshold_op"))
+            .ok_or_else(|| self.err("threshold_op must be >=, >, <= or <".into()))?;
+        let value = self
+            .num("threshold_value")?
+            .ok_or_else(|| self.err("threshold_value is empty".into()))?;
+        Ok(Some(Threshold { column, op, value }))
+    }
 }
 
 #[cfg(test)]

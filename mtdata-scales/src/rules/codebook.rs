@@ -500,7 +500,7 @@ pub struct Codebook {
 impl Codebook {
     /// The built-in codebook of `study`.
     pub fn builtin(study: Study) -> Codebook {
-        crate::builtin::codebook(study)
+        crate::rules::builtin::codebook(study)
     }
 
     /// The scale for table `name` (case-insensitive).
