@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+pub mod mindlogger;
+
 /// The folders and files of one study (the `PATH` of a server block).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudyLayout {
