@@ -16,10 +16,18 @@
 //! | `OVERLAP` | new: how far behind the mark to fetch again: ids for `greaterThan`, minutes for `after` |
 //! | `PASS_ENV`, `USER_ENV` | new: the name of an environment variable holding the password / user |
 //! | `TIMEOUT` | new: seconds without progress before a request is abandoned (default 60) |
+//! | `PLATFORM` | new: `mindlogger-v1` or `mindlogger-v2` for a MindLogger server; absent means MindTrails |
+//! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`mindlogger`] and `docs/mindlogger.md` |
 //!
 //! Secrets may stay out of the file: `MTDATA_<BLOCK>_PASS` and `MTDATA_<BLOCK>_USER` (block name in
 //! upper case, other characters as `_`) override `PASS`/`USER`, and so does the variable named by
 //! `PASS_ENV`/`USER_ENV`.
+//!
+//! A MindLogger block (`PLATFORM: mindlogger-v1|v2`) refuses the MindTrails-only keys
+//! (`DELETE_MODE`, `PRIVATE_FILE`, `INCREMENTAL`), and a block without `PLATFORM` refuses the
+//! MindLogger-only ones, so a block is never half of each.
+
+mod mindlogger;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +35,12 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+
+pub use mindlogger::{
+    AppletPassword, AppletPasswordSources, AppletPasswords, AppletSelection,
+    DEFAULT_OVERLAP_MINUTES, DEFAULT_PAGE_SIZE, MindLoggerConfig, PasswordFile, PasswordSource,
+    Platform, SecretLocation,
+};
 
 /// How a server is asked for rows newer than the last export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +77,8 @@ pub struct ServerConfig {
     pub overlap: Option<u64>,
     /// Seconds without progress before a request is abandoned.
     pub timeout_secs: u64,
+    /// MindTrails, or MindLogger with its settings (`PLATFORM`).
+    pub platform: Platform,
 }
 
 impl ServerConfig {
@@ -109,6 +125,10 @@ const KNOWN_KEYS: &[&str] = &[
     "PASS_ENV",
     "USER_ENV",
     "TIMEOUT",
+    "PLATFORM",
+    "APPLETS",
+    "APPLET_PASSWORDS",
+    "PAGE_SIZE",
 ];
 
 impl Config {
@@ -250,11 +270,22 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
                 ));
             }
         }
+        let api = self.platform(&mut get)?;
+        self.refuse_other_platform_keys(
+            |key| map.contains_key(&Yaml::String(key.to_owned())),
+            api,
+        )?;
         let ready = self.bool(&mut get, "READY")?.unwrap_or(false);
         let delete_mode = self.bool(&mut get, "DELETE_MODE")?.unwrap_or(false);
-        let server = self
-            .string(&mut get, "SERVER")?
-            .ok_or_else(|| self.error("SERVER", "is missing; give the base URL ending in /api/"))?;
+        let server = self.string(&mut get, "SERVER")?.ok_or_else(|| {
+            self.error(
+                "SERVER",
+                match api {
+                    None => "is missing; give the base URL ending in /api/",
+                    Some(_) => "is missing; give the server's base URL",
+                },
+            )
+        })?;
         let server = self.server_url(&server, warnings)?;
         let path = self
             .string(&mut get, "PATH")?
@@ -283,6 +314,10 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         if timeout_secs == 0 {
             return Err(self.error("TIMEOUT", "must be at least 1 second"));
         }
+        let platform = match api {
+            None => Platform::MindTrails,
+            Some(api) => Platform::MindLogger(self.mindlogger(api, &mut get, overlap, warnings)?),
+        };
         Ok(ServerConfig {
             name: self.block.to_owned(),
             ready,
@@ -298,6 +333,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             incremental,
             overlap,
             timeout_secs,
+            platform,
         })
     }
 

@@ -24,6 +24,18 @@ pub enum Error {
         key: String,
         message: String,
     },
+    /// An applet password file named in the configuration cannot be read.
+    #[error(
+        "config file {path}, block \"{block}\", key APPLET_PASSWORDS: applet {applet}: cannot read password file {file}"
+    )]
+    PasswordFile {
+        path: PathBuf,
+        block: String,
+        applet: String,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The configuration has a problem that is not tied to one key.
     #[error("config file {path}: {message}")]
     Config { path: PathBuf, message: String },

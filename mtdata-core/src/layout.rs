@@ -3,6 +3,7 @@
 //! ```text
 //! PATH/
 //!   raw_data/      <Table>_<stamp>.json   byte-exact server responses (never modified)
+//!                  mindlogger/<applet id>/ MindLogger applets, answer pages and run files
 //!   active_data/   benchMark.json         high-water marks (MTData's format, extended)
 //!                  study.json             the study schedule (GET /api/study)
 //!                  <Table>.csv            decoded tables
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-pub mod mindlogger;
+use crate::mindlogger::AppletId;
 
 /// The folders and files of one study (the `PATH` of a server block).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,16 @@ impl StudyLayout {
     /// Decoded tables and export state.
     pub fn active_data(&self) -> PathBuf {
         self.root.join("active_data")
+    }
+
+    /// Byte-exact MindLogger documents of one applet (`docs/mindlogger.md`).
+    pub fn mindlogger_raw(&self, applet: &AppletId) -> PathBuf {
+        self.raw_data().join("mindlogger").join(applet.as_str())
+    }
+
+    /// Decoded MindLogger tables of one applet.
+    pub fn mindlogger_active(&self, applet: &AppletId) -> PathBuf {
+        self.active_data().join("mindlogger").join(applet.as_str())
     }
 
     /// High-water marks, in MTData's file.
@@ -207,6 +218,80 @@ impl RawFileName {
     }
 }
 
+/// A file of `raw_data/mindlogger/<applet id>/`. All files of one export run share its stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MindLoggerFile {
+    /// `applet_<stamp>.json` (v2), or `applet_<stamp>_<chunk>.json` (v1, one per chunk of
+    /// `GET /applet/{id}`, four digits from `0000`).
+    Applet {
+        stamp: FileStamp,
+        chunk: Option<u32>,
+    },
+    /// `data_<stamp>_<page>.json`: the run's page number `page` (four digits from `0000`).
+    Data { stamp: FileStamp, page: u32 },
+    /// `run_<stamp>.json`, written last ([`crate::mindlogger::RunRecord`]).
+    Run { stamp: FileStamp },
+}
+
+impl MindLoggerFile {
+    /// The run the file belongs to.
+    pub fn stamp(&self) -> FileStamp {
+        match *self {
+            MindLoggerFile::Applet { stamp, .. }
+            | MindLoggerFile::Data { stamp, .. }
+            | MindLoggerFile::Run { stamp } => stamp,
+        }
+    }
+
+    pub fn file_name(&self) -> String {
+        match self {
+            MindLoggerFile::Applet { stamp, chunk: None } => {
+                format!("applet_{}.json", stamp.format())
+            }
+            MindLoggerFile::Applet {
+                stamp,
+                chunk: Some(n),
+            } => format!("applet_{}_{n:04}.json", stamp.format()),
+            MindLoggerFile::Data { stamp, page } => {
+                format!("data_{}_{page:04}.json", stamp.format())
+            }
+            MindLoggerFile::Run { stamp } => format!("run_{}.json", stamp.format()),
+        }
+    }
+
+    /// Recognise the names [`MindLoggerFile::file_name`] writes (mtdata's UTC stamps only).
+    pub fn parse(file_name: &str) -> Option<Self> {
+        let stem = file_name.strip_suffix(".json")?;
+        let (kind, rest) = stem.split_once('_')?;
+        let stamp_of = |text: &str| match FileStamp::parse(text)? {
+            stamp @ FileStamp::Utc(_) => Some(stamp),
+            FileStamp::Legacy(_) => None,
+        };
+        let numbered = |text: &str| -> Option<(FileStamp, u32)> {
+            let (stamp, n) = text.rsplit_once('_')?;
+            let digits = n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit());
+            Some((stamp_of(stamp)?, digits.then(|| n.parse().ok()).flatten()?))
+        };
+        match kind {
+            "run" => Some(MindLoggerFile::Run {
+                stamp: stamp_of(rest)?,
+            }),
+            "data" => numbered(rest).map(|(stamp, page)| MindLoggerFile::Data { stamp, page }),
+            "applet" => match numbered(rest) {
+                Some((stamp, n)) => Some(MindLoggerFile::Applet {
+                    stamp,
+                    chunk: Some(n),
+                }),
+                None => Some(MindLoggerFile::Applet {
+                    stamp: stamp_of(rest)?,
+                    chunk: None,
+                }),
+            },
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +334,60 @@ mod tests {
         assert_eq!(FileStamp::parse(&stamp.format()), Some(stamp));
         let legacy = FileStamp::parse("Mar_28_2017_14_05_33").unwrap();
         assert_eq!(legacy.format(), "Mar_28_2017_14_05_33");
+    }
+
+    #[test]
+    fn mindlogger_names_round_trip() {
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 2, 3, 4, 5, 6).unwrap();
+        let stamp = FileStamp::at(t);
+        let files = [
+            (
+                MindLoggerFile::Applet { stamp, chunk: None },
+                "applet_20240203T040506.000000Z.json",
+            ),
+            (
+                MindLoggerFile::Applet {
+                    stamp,
+                    chunk: Some(1),
+                },
+                "applet_20240203T040506.000000Z_0001.json",
+            ),
+            (
+                MindLoggerFile::Data { stamp, page: 12 },
+                "data_20240203T040506.000000Z_0012.json",
+            ),
+            (
+                MindLoggerFile::Data {
+                    stamp,
+                    page: 12_345,
+                },
+                "data_20240203T040506.000000Z_12345.json",
+            ),
+            (
+                MindLoggerFile::Run { stamp },
+                "run_20240203T040506.000000Z.json",
+            ),
+        ];
+        for (file, name) in files {
+            assert_eq!(file.file_name(), name);
+            assert_eq!(MindLoggerFile::parse(name), Some(file), "{name}");
+            assert_eq!(file.stamp(), stamp);
+        }
+        for name in [
+            "data_20240203T040506.000000Z.json",
+            "data_20240203T040506.000000Z_1.json",
+            "run_Mar_28_2017_14_05_33.json",
+            "notes_20240203T040506.000000Z.json",
+            ".data_20240203T040506.000000Z_0001.json.1.2.mtdata-tmp",
+        ] {
+            assert_eq!(MindLoggerFile::parse(name), None, "{name}");
+        }
+        let applet = AppletId::parse_any("5f0e35523477de8b4a528dd0").unwrap();
+        let layout = StudyLayout::new("/s");
+        assert_eq!(
+            layout.mindlogger_raw(&applet),
+            Path::new("/s/raw_data/mindlogger/5f0e35523477de8b4a528dd0")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Vocabulary shared by every mtdata crate: the MTData-compatible configuration, the study folder
-//! layout, raw backup file names, table-name validation, crash-safe file writes and the
-//! questionnaire catalogue ([`catalog`]: items, valid values and PNA codes per study).
+//! layout, raw backup file names, table-name validation, crash-safe file writes, the
+//! questionnaire catalogue ([`catalog`]: items, valid values and PNA codes per study) and the
+//! MindLogger vocabulary ([`mindlogger`]: applet ids, run files; `docs/mindlogger.md`).
 //!
 //! This crate is a leaf: it depends on no other mtdata crate, opens no sockets and reads no
 //! environment variables (the CLI passes them in).
@@ -34,6 +35,7 @@ pub mod decoded;
 pub mod error;
 pub mod fsutil;
 pub mod layout;
+pub mod mindlogger;
 pub mod schedule;
 pub mod secret;
 pub mod table;
