@@ -60,7 +60,7 @@ pub enum Error {
     Core {
         table: String,
         #[source]
-        source: mtdata_core::error::Error,
+        source: Box<mtdata_core::error::Error>,
     },
 }
 

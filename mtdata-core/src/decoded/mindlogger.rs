@@ -1,5 +1,6 @@
 //! The decoded tables of a MindLogger applet: what `decode` writes to
-//! `active_data/mindlogger/<applet id>/` and all that reports may rely on. One definition of each column
+//! `active_data/mindlogger/<applet id>/` (`StudyLayout::mindlogger_active`) and all that reports may
+//! rely on. One definition of each column
 //! name; the writer fills rows by these enums and readers find columns by them.
 //!
 //! - `responses.csv`: the admin panel's export layout (reference `mindlogger.md` §6.2, the header of
@@ -18,10 +19,6 @@
 //! assert!(is_usable_status("decrypted") && !is_usable_status("wrong key"));
 //! ```
 
-use std::path::PathBuf;
-
-use crate::layout::StudyLayout;
-
 /// `responses.csv`.
 pub const RESPONSES_FILE: &str = "responses.csv";
 /// `activity_user_journey.csv`.
@@ -30,11 +27,6 @@ pub const JOURNEY_FILE: &str = "activity_user_journey.csv";
 pub const WIDE_FOLDER: &str = "wide";
 /// `summary.json`.
 pub const SUMMARY_FILE: &str = "summary.json";
-
-/// The folder of an applet's decoded tables.
-pub fn applet_dir(layout: &StudyLayout, applet: &str) -> PathBuf {
-    layout.mindlogger_decoded(applet)
-}
 
 /// Defines a column enum and its header from one list, so a name is written once.
 macro_rules! columns {

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use mindlogger_model::{AppletEncryption, UserPublicKey, byte_array_json_text};
 use mtdata_core::layout::FileStamp;
-use mtdata_core::layout::mindlogger::{RawMindLoggerFile, RunRecord};
+use mtdata_core::layout::MindLoggerFile;
+use mtdata_core::mindlogger::{AppletId, MindLoggerApi, RunRecord};
 use mtdata_crypto::mindlogger::{AppletKey, KeyRing, RespondentKey};
 use mtdata_crypto::{Backend, encrypt_payload};
 use serde_json::{Value, json};
@@ -132,7 +133,7 @@ pub fn write_run(
 ) {
     std::fs::create_dir_all(dir).unwrap();
     for (page, content) in pages.iter().enumerate() {
-        let name = RawMindLoggerFile::Data {
+        let name = MindLoggerFile::Data {
             stamp,
             page: page as u32,
         }
@@ -141,13 +142,16 @@ pub fn write_run(
     }
     if complete {
         let record = RunRecord {
-            platform: platform.to_owned(),
-            applet: applet.to_owned(),
+            platform: match platform {
+                "mindlogger-v1" => MindLoggerApi::V1,
+                _ => MindLoggerApi::V2,
+            },
+            applet: AppletId::parse_any(applet).unwrap(),
             pages: pages.len() as u32,
             from_date: None,
             complete: true,
         };
-        let name = RawMindLoggerFile::Run { stamp }.file_name();
+        let name = MindLoggerFile::Run { stamp }.file_name();
         std::fs::write(dir.join(name), serde_json::to_vec(&record).unwrap()).unwrap();
     }
 }
@@ -155,7 +159,7 @@ pub fn write_run(
 /// Write an applet document.
 pub fn write_applet_document(dir: &Path, stamp: FileStamp, document: &Value) {
     std::fs::create_dir_all(dir).unwrap();
-    let name = RawMindLoggerFile::Applet { stamp, chunk: None }.file_name();
+    let name = MindLoggerFile::Applet { stamp, chunk: None }.file_name();
     std::fs::write(dir.join(name), serde_json::to_vec(document).unwrap()).unwrap();
 }
 

@@ -1,39 +1,16 @@
-//! Applet passwords to a key ring. The caller reads the passwords (from the environment, from files); this
-//! crate only turns them into keys.
-
-use std::collections::BTreeMap;
+//! Applet passwords to a key ring. The caller reads the passwords (`MindLoggerConfig::resolve_passwords`
+//! of mtdata-core: from the environment, from files); this crate only turns them into keys.
 
 use mindlogger_model::AppletEncryption;
-use mtdata_core::Secret;
+use mtdata_core::config::AppletPassword;
 use mtdata_crypto::Backend;
 use mtdata_crypto::mindlogger::{AppletKey, KeyRing};
 
 use crate::error::{Error, Result};
 
-/// One password of an applet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppletPassword {
-    pub password: Secret,
-    /// For data under a previous owner's key: that owner's account id. The key cannot be checked (the
-    /// server no longer holds its public key) and is tried in each of MindLogger's ten primes.
-    pub account_id: Option<String>,
-}
-
-impl AppletPassword {
-    /// A password of the applet's current owner.
-    pub fn new(password: Secret) -> Self {
-        AppletPassword {
-            password,
-            account_id: None,
-        }
-    }
-}
-
-/// Per applet id, its passwords in the order their keys are tried.
-pub type AppletPasswords = BTreeMap<String, Vec<AppletPassword>>;
-
 /// The key ring of one applet: each current-owner password checked against the applet's public key (a
-/// wrong one is an error), then each previous-owner password in all ten primes. No passwords: an empty
+/// wrong one is an error), then each previous-owner password (one with an `account_id`, whose public key is no longer
+/// known) in all ten primes. No passwords: an empty
 /// ring, and encrypted answers come out `missing key`.
 pub fn applet_key_ring(
     applet: &str,

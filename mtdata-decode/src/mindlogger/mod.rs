@@ -27,17 +27,17 @@ use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use mtdata_core::decoded::mindlogger::{
-    JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER, applet_dir,
-};
+use mtdata_core::config::AppletPasswords;
+use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
 use mtdata_core::fsutil::{AtomicFile, ensure_private_dir};
 use mtdata_core::layout::StudyLayout;
+use mtdata_core::mindlogger::AppletId;
 use mtdata_crypto::Backend;
 use mtdata_crypto::mindlogger::{AnswerStatus, KeyRing};
 use rayon::prelude::*;
 
 pub use format::{AnswerContext, format_options, format_response, raw_score, selected_score};
-pub use keys::{AppletPassword, AppletPasswords, applet_key_ring};
+pub use keys::applet_key_ring;
 pub use raw::{AppletDocument, IncompleteRun, RawApplet, RawRun, read_raw_applet};
 pub use summary::{AnswerFailure, AppletSummary, WideTable};
 
@@ -344,25 +344,30 @@ pub fn decode_mindlogger_study(
     passwords: &AppletPasswords,
     options: &MindLoggerOptions,
 ) -> Result<Vec<AppletOutcome>> {
-    let root = layout.mindlogger_raw();
+    let root = layout.raw_data().join("mindlogger");
     let entries = match std::fs::read_dir(&root) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => return Err(Error::ListRaw { path: root, source }),
     };
-    let mut applets: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .filter(|name| !name.starts_with('.'))
-        .collect();
+    let mut applets: Vec<AppletId> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) || name.starts_with('.') {
+            continue;
+        }
+        match AppletId::parse_any(&name) {
+            Ok(id) => applets.push(id),
+            Err(error) => tracing::warn!(folder = %root.join(&name).display(), "skipped: {error}"),
+        }
+    }
     applets.sort();
     let mut outcomes = Vec::new();
     for applet in applets {
-        let dir = applet_dir(layout, &applet);
+        let dir = layout.mindlogger_active(&applet);
         let result = decode_one(layout, &applet, passwords, options, &dir);
         outcomes.push(AppletOutcome {
-            applet,
+            applet: applet.to_string(),
             dir,
             result,
         });
@@ -372,13 +377,14 @@ pub fn decode_mindlogger_study(
 
 fn decode_one(
     layout: &StudyLayout,
-    applet: &str,
+    applet: &AppletId,
     passwords: &AppletPasswords,
     options: &MindLoggerOptions,
     out: &Path,
 ) -> Result<AppletSummary> {
-    let raw = read_raw_applet(&layout.mindlogger_raw_applet(applet))?;
-    let applet_passwords = passwords.get(applet).map_or(&[][..], Vec::as_slice);
+    let raw = read_raw_applet(&layout.mindlogger_raw(applet))?;
+    let applet_passwords = passwords.for_applet(applet);
+    let applet = applet.as_str();
     let encryption = match raw.document.as_ref().and_then(AppletDocument::encryption) {
         Some(Ok(encryption)) => Some(encryption),
         Some(Err(source)) if !applet_passwords.is_empty() => {

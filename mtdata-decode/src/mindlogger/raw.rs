@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mindlogger_model::AppletEncryption;
-use mtdata_core::layout::FileStamp;
-use mtdata_core::layout::mindlogger::{RawMindLoggerFile, RunRecord};
+use mtdata_core::layout::{FileStamp, MindLoggerFile};
+use mtdata_core::mindlogger::RunRecord;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -93,15 +93,15 @@ pub fn read_raw_applet(dir: &Path) -> Result<RawApplet> {
         if !entry.file_type().map_err(list_error)?.is_file() {
             continue;
         }
-        match RawMindLoggerFile::parse(&name) {
-            Some(RawMindLoggerFile::Applet { stamp, chunk }) => documents
+        match MindLoggerFile::parse(&name) {
+            Some(MindLoggerFile::Applet { stamp, chunk }) => documents
                 .entry(stamp)
                 .or_default()
                 .push((chunk, entry.path())),
-            Some(RawMindLoggerFile::Data { stamp, page }) => {
+            Some(MindLoggerFile::Data { stamp, page }) => {
                 pages.entry(stamp).or_default().push((page, entry.path()))
             }
-            Some(RawMindLoggerFile::Run { stamp }) => {
+            Some(MindLoggerFile::Run { stamp }) => {
                 run_files.insert(stamp, entry.path());
             }
             None => {}

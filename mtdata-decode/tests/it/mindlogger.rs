@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use mtdata_core::Secret;
+use mtdata_core::config::{AppletPassword, AppletPasswords, SecretLocation};
 use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
 use mtdata_core::layout::StudyLayout;
+use mtdata_core::mindlogger::AppletId;
 use mtdata_decode::mindlogger::{
-    AppletPassword, AppletPasswords, MindLoggerOptions, applet_key_ring, decode_applet,
-    decode_mindlogger_study, read_raw_applet,
+    MindLoggerOptions, applet_key_ring, decode_applet, decode_mindlogger_study, read_raw_applet,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -39,17 +40,17 @@ fn passwords(case_dir: &Path) -> AppletPasswords {
         .map(|p| AppletPassword {
             password: Secret::new(p["password"].as_str().unwrap()),
             account_id: p["account_id"].as_str().map(str::to_owned),
+            source: SecretLocation::Env("TEST_ONLY_APPLET_PASSWORD".to_owned()),
         })
         .collect();
-    let applets = std::fs::read_dir(case_dir.join("raw_data/mindlogger")).unwrap();
-    applets
-        .map(|e| {
-            (
-                e.unwrap().file_name().to_string_lossy().into_owned(),
-                list.clone(),
-            )
-        })
-        .collect()
+    let mut passwords = AppletPasswords::default();
+    for entry in std::fs::read_dir(case_dir.join("raw_data/mindlogger")).unwrap() {
+        let applet = AppletId::parse_any(&entry.unwrap().file_name().to_string_lossy()).unwrap();
+        for password in &list {
+            passwords.push(applet.clone(), password.clone());
+        }
+    }
+    passwords
 }
 
 /// Decode a case in a fresh study folder; every file it wrote, as one text.
@@ -136,10 +137,16 @@ fn a_wrong_password_is_an_error_naming_the_applet() {
     let case_dir = repo_path("fixtures/decode/mindlogger/v2_hidden_items");
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&case_dir.join("raw_data"), &dir.path().join("raw_data"));
-    let mut passwords = passwords(&case_dir);
-    for list in passwords.values_mut() {
-        list[0].password = Secret::new("not the password");
-    }
+    let mut passwords = AppletPasswords::default();
+    let applet = AppletId::parse_any("0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a").unwrap();
+    passwords.push(
+        applet,
+        AppletPassword {
+            password: Secret::new("not the password"),
+            account_id: None,
+            source: SecretLocation::Env("TEST_ONLY_APPLET_PASSWORD".to_owned()),
+        },
+    );
     let layout = StudyLayout::new(dir.path());
     let outcomes =
         decode_mindlogger_study(&layout, &passwords, &MindLoggerOptions::default()).unwrap();
@@ -235,7 +242,7 @@ fn decode_in_memory(dir: &Path, case: &str, threads: usize) -> String {
     let ring = applet_key_ring(
         &raw.applet,
         encryption.as_ref(),
-        &passwords[&raw.applet],
+        passwords.for_applet(&AppletId::parse_any(&raw.applet).unwrap()),
         MindLoggerOptions::default().backend,
     )
     .unwrap();
