@@ -92,9 +92,22 @@ impl AppletSummary {
                 "not JSON" => "the right key opens it but it is not JSON",
                 _ => "the stored value is not of MindLogger's form",
             };
+            let (what, table) = match part {
+                "answer" => (
+                    "answers",
+                    format!(
+                        "their rows in responses.csv have an empty item_response and answer_status \"{status}\""
+                    ),
+                ),
+                _ => (
+                    "event logs",
+                    format!(
+                        "activity_user_journey.csv has one row for each, with events_status \"{status}\""
+                    ),
+                ),
+            };
             out.push(format!(
-                "applet {applet}: {count} {part}s {status}: {hint}; their rows have an empty item_response \
-                 and answer_status {status:?}, ids in summary.json"
+                "applet {applet}: {count} {what} {status}: {hint}; {table}; ids in summary.json"
             ));
         }
         for bad in &self.bad_files {
