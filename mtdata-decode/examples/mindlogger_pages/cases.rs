@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::pages::*;
 
 /// Every case, in the order the tests snapshot them.
-pub const CASES: [&str; 11] = [
+pub const CASES: [&str; 12] = [
     "v2_hidden_items",
     "v1_two_pages",
     "reviewer",
@@ -22,6 +22,7 @@ pub const CASES: [&str; 11] = [
     "overlapping_runs",
     "conflicting_copy",
     "incomplete_run",
+    "previous_owner",
 ];
 
 const V2_APPLET: &str = "0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a";
@@ -396,6 +397,34 @@ fn v1_two_pages(dir: &Path) -> (&'static str, Value) {
     )
 }
 
-fn previous_owner(_dir: &Path) -> (&'static str, Value) {
-    unreachable!("not a committed case")
+fn previous_owner(dir: &Path) -> (&'static str, Value) {
+    let current = TestApplet::vectors("A");
+    let old = TestApplet::vectors("A_old");
+    let raw = applet_dir(dir, V2_APPLET);
+    write_applet_document(
+        &raw,
+        stamp(1, 0),
+        &v2_applet_document(V2_APPLET, &current.encryption),
+    );
+    let activity = v2_morning(V2_APPLET, "1.0.0");
+    let start = 1_767_254_400.0;
+    let new_answer = morning(&current, &activity, 0, 1, start + 86_400.0);
+    // An answer from before the ownership change: under the previous owner's key and prime.
+    let old_answer = morning(&old, &activity, 1, 0, start);
+    let answers = [old_answer.to_json(), new_answer.to_json()];
+    write_run(
+        &raw,
+        stamp(1, 0),
+        "mindlogger-v2",
+        V2_APPLET,
+        &[v2_page(&answers, &[&activity], 2)],
+        true,
+    );
+    (
+        "v2: an applet whose owner changed: one answer under the current key, one under the previous owner's, opened with that owner's password and account id (its public key and prime are not known: all ten primes are tried)",
+        json!([
+            {"password": current.password, "account_id": null},
+            {"password": old.password, "account_id": old.encryption.account_id}
+        ]),
+    )
 }

@@ -2,21 +2,45 @@
 
 use mindlogger_model::{StoredValue, UserPublicKey};
 use mtdata_crypto::mindlogger::{AnswerOutcome, AnswerStatus, KeyRing};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::pages::{Position, Stored, Submission};
 
-/// What decrypting one stored field gave.
+/// What decrypting one stored field gave: its elements (answers, or events).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Opened {
+pub(crate) struct Opened<T = Value> {
     pub status: AnswerStatus,
     /// Why there is no value (free of data); `None` when there is one.
     pub reason: Option<String>,
-    /// The JSON array, when `status` is `decrypted` or `plain`.
-    pub values: Vec<Value>,
+    /// The elements of the JSON array, when `status` is `decrypted` or `plain`.
+    pub values: Vec<T>,
 }
 
-impl Opened {
+/// One user event. Only the fields the journey shows are read, and the answer of a `SET_ANSWER` is kept as
+/// text until its row is written: an events log is most of an answer's bytes.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Event {
+    #[serde(rename = "type", default)]
+    pub kind: Option<Value>,
+    #[serde(default)]
+    pub time: Option<Value>,
+    #[serde(default)]
+    pub screen: Option<Value>,
+    #[serde(default)]
+    pub response: Option<Box<RawValue>>,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.kind, &self.time, &self.screen) == (&other.kind, &other.time, &other.screen)
+            && self.response.as_ref().map(|r| r.get()) == other.response.as_ref().map(|r| r.get())
+    }
+}
+
+impl<T> Opened<T> {
     pub(crate) fn usable(&self) -> bool {
         matches!(self.status, AnswerStatus::Decrypted | AnswerStatus::Plain)
     }
@@ -35,7 +59,7 @@ impl Opened {
 pub(crate) struct Decoded {
     pub answers: Opened,
     /// `None` when the submission stored no events.
-    pub events: Option<Opened>,
+    pub events: Option<Opened<Event>>,
 }
 
 /// Open a submission's answers and events with the ring.
@@ -64,12 +88,12 @@ pub(crate) fn decode_submission(submission: &Submission, ring: &KeyRing) -> Deco
     Decoded { answers, events }
 }
 
-fn open(
+fn open<T: DeserializeOwned>(
     stored: &Stored,
     key: Option<&Result<UserPublicKey, mindlogger_model::Error>>,
     ring: &KeyRing,
     what: &str,
-) -> Opened {
+) -> Opened<T> {
     let outcome = match (stored, key) {
         (Stored::Missing, _) => {
             return Opened::failed(
@@ -93,16 +117,15 @@ fn open(
     let Some(json) = outcome.json() else {
         return Opened::failed(outcome.status(), outcome.reason().unwrap_or_default());
     };
-    match serde_json::from_str::<Value>(json) {
-        Ok(Value::Array(values)) => Opened {
+    match serde_json::from_str::<Vec<T>>(json) {
+        Ok(values) => Opened {
             status: outcome.status(),
             reason: None,
             values,
         },
-        Ok(_) => Opened::failed(
+        Err(_) => Opened::failed(
             AnswerStatus::Malformed,
-            format!("the {what} is JSON but not an array"),
+            format!("the {what} is JSON, but not the array MindLogger stores"),
         ),
-        Err(_) => Opened::failed(AnswerStatus::NotJson, format!("the {what} is not JSON")),
     }
 }

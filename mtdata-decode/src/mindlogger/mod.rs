@@ -219,33 +219,42 @@ fn read_and_merge(raw: &RawApplet, summary: &mut AppletSummary) -> Vec<Submissio
 fn count(submissions: &[Submission], decoded: &[Decoded], summary: &mut AppletSummary) {
     let mut failures = Vec::new();
     for (submission, decoded) in submissions.iter().zip(decoded) {
+        let status = |o: &decrypt::Opened<_>| (o.status, o.reason.clone());
         let parts = [
-            ("answer", Some(&decoded.answers)),
-            ("events", decoded.events.as_ref()),
+            ("answer", Some(status(&decoded.answers))),
+            (
+                "events",
+                decoded
+                    .events
+                    .as_ref()
+                    .map(|e| (e.status, e.reason.clone())),
+            ),
         ];
         for (part, opened) in parts {
-            let Some(opened) = opened else { continue };
+            let Some((status, reason)) = opened else {
+                continue;
+            };
+            let usable = matches!(status, AnswerStatus::Decrypted | AnswerStatus::Plain);
             let counts = match part {
                 "answer" => &mut summary.answers_by_status,
                 _ => &mut summary.events_by_status,
             };
-            *counts.entry(opened.status.as_str()).or_default() += 1;
-            if part == "answer" && opened.usable() {
+            *counts.entry(status.as_str()).or_default() += 1;
+            if part == "answer" && usable {
                 summary.decoded += 1;
             }
-            if !opened.usable() {
+            if !usable {
                 failures.push(AnswerFailure {
                     answer_id: submission.id.clone(),
                     part,
-                    status: opened.status.as_str(),
-                    reason: opened.reason.clone().unwrap_or_default(),
+                    status: status.as_str(),
+                    reason: reason.unwrap_or_default(),
                 });
             }
         }
     }
     failures.sort_by(|a, b| (&a.answer_id, a.part).cmp(&(&b.answer_id, b.part)));
     summary.failures = failures;
-    debug_assert!(AnswerStatus::ALL.iter().all(|s| !s.as_str().is_empty()));
 }
 
 /// `<activity name>.csv` made safe for a file name (as `mtdata_core::layout::output_file_name` does) and

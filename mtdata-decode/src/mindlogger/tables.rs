@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::activity::ItemDef;
-use super::decrypt::Decoded;
+use super::decrypt::{Decoded, Event};
 use super::format::{AnswerContext, format_response, js_number, js_string, selected_score};
 use super::pages::{Position, Submission};
 
@@ -33,17 +33,16 @@ pub(crate) struct Rendered {
 
 fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], render: F) -> Rendered
 where
-    F: Fn(&Entry<'_>, &mut csv::Writer<Vec<u8>>) -> u64 + Sync,
+    F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
-    let mut bytes = record_bytes(header);
+    let mut bytes = Vec::new();
+    push_record(&mut bytes, header);
     let blocks: Vec<(Vec<u8>, u64)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
-            let mut writer = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::with_capacity(block.len() * 2048));
-            let rows = block.iter().map(|entry| render(entry, &mut writer)).sum();
-            (writer.into_inner().unwrap_or_default(), rows)
+            let mut out = Vec::with_capacity(block.len() * 4096);
+            let rows = block.iter().map(|entry| render(entry, &mut out)).sum();
+            (out, rows)
         })
         .collect();
     let mut rows = 0;
@@ -54,13 +53,57 @@ where
     Rendered { bytes, rows }
 }
 
-fn record_bytes<S: AsRef<[u8]>>(cells: &[S]) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail.
-    let _ = writer.write_record(cells);
-    writer.into_inner().unwrap_or_default()
+/// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
+/// or a line break, quotes doubled. Written by hand so a submission's identity is escaped once for all of
+/// its rows (the rows repeat it, and rendering them was most of the decode).
+fn push_field(out: &mut Vec<u8>, field: &str) {
+    let bytes = field.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Fields after a prefix that already holds some: each preceded by a comma.
+fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+    for field in fields {
+        out.push(b',');
+        push_field(out, field.as_ref());
+    }
+}
+
+/// A whole record, line end included.
+fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(out, field.as_ref());
+    }
+    out.push(b'\n');
+}
+
+/// The escaped identity cells of a submission, in the order of `columns`, without a trailing comma.
+fn identity_prefix(submission: &Submission, columns: impl Iterator<Item = usize>) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(512);
+    for (i, column) in columns.enumerate() {
+        if i > 0 {
+            prefix.push(b',');
+        }
+        push_field(&mut prefix, &submission.identity[column]);
+    }
+    prefix
 }
 
 /// The answer of a slot, when the submission's answers were opened and the item was answered.
@@ -108,13 +151,12 @@ fn context<'a>(submission: &'a Submission, item: &'a ItemDef, index: usize) -> A
 /// `responses.csv`: per submission, one row per visible answered item (all visible items, with an empty
 /// `item_response`, when the answers did not open).
 pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
-    render_blocks(&RESPONSES_HEADER, entries, |entry, writer| {
+    render_blocks(&RESPONSES_HEADER, entries, |entry, out| {
         let submission = entry.submission;
         let opened = entry.decoded.answers.usable();
         let status = entry.decoded.answers.status.as_str();
+        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize);
         let mut rows = 0;
-        let mut cells: Vec<String> = submission.identity.clone();
-        cells.resize(RESPONSES_HEADER.len(), String::new());
         let visible = submission.slots.iter().filter(|slot| !slot.item.hidden);
         for (index, slot) in visible.enumerate() {
             let item = &slot.item;
@@ -128,27 +170,22 @@ pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
             let score = answer
                 .and_then(|a| selected_score(&item.response_type, &item.values, a))
                 .map_or(String::new(), js_number);
-            use ResponseColumn as C;
-            let set = |cells: &mut Vec<String>, column: C, value: &str| {
-                let cell = &mut cells[column as usize];
-                cell.clear();
-                cell.push_str(value);
-            };
-            set(&mut cells, C::ItemId, &item.id);
-            set(&mut cells, C::ItemName, &item.name);
-            set(&mut cells, C::ItemPrompt, &item.prompt);
-            set(&mut cells, C::ItemResponseOptions, &item.options_text);
-            set(&mut cells, C::ItemResponse, &response);
-            set(
-                &mut cells,
-                C::ItemResponseStatus,
+            // The columns from `item_id` on, in header order.
+            let cells: [&str; 10] = [
+                &item.id,
+                &item.name,
+                &item.prompt,
+                &item.options_text,
+                &response,
                 item_status(submission, item, answer),
-            );
-            set(&mut cells, C::ItemType, &item.response_type);
-            set(&mut cells, C::RawScore, &item.raw_score);
-            set(&mut cells, C::ItemScore, &score);
-            set(&mut cells, C::AnswerStatus, status);
-            let _ = writer.write_record(&cells);
+                &item.response_type,
+                &item.raw_score,
+                &score,
+                status,
+            ];
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            out.push(b'\n');
             rows += 1;
         }
         rows
@@ -169,67 +206,60 @@ fn journey_identity(column: JourneyColumn) -> Option<ResponseColumn> {
 
 /// `activity_user_journey.csv`: one row per event, the time in the column of its type.
 pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
-    let identity: Vec<(usize, usize)> = JourneyColumn::ALL
+    // The journey's identity columns come first and are all identity columns of `responses.csv`.
+    let identity: Vec<usize> = JourneyColumn::ALL
         .iter()
-        .filter_map(|&c| Some((c as usize, journey_identity(c)? as usize)))
+        .map_while(|&c| journey_identity(c).map(|r| r as usize))
         .collect();
-    render_blocks(&JOURNEY_HEADER, entries, |entry, writer| {
+    debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
+    render_blocks(&JOURNEY_HEADER, entries, |entry, out| {
         let Some(events) = &entry.decoded.events else {
             return 0;
         };
         let submission = entry.submission;
-        let mut cells = vec![String::new(); JOURNEY_HEADER.len()];
-        for &(to, from) in &identity {
-            cells[to] = submission.identity[from].clone();
-        }
-        cells[JourneyColumn::EventsStatus as usize] = events.status.as_str().to_owned();
+        let prefix = identity_prefix(submission, identity.iter().copied());
+        let status = events.status.as_str();
+        let mut cells: Vec<String> =
+            vec![String::new(); JourneyColumn::EventsStatus as usize - identity.len()];
         if !events.usable() {
-            let _ = writer.write_record(&cells);
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            push_fields(out, &[status]);
+            out.push(b'\n');
             return 1;
         }
         for event in &events.values {
             journey_row(submission, entry, event, &mut cells);
-            let _ = writer.write_record(&cells);
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            push_fields(out, &[status]);
+            out.push(b'\n');
         }
         events.values.len() as u64
     })
 }
 
-/// Fill the event columns of a journey row.
-fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Value, cells: &mut [String]) {
+/// Fill the event columns of a journey row (`item_id` to `response_option_selection_time`; `cells[0]` is
+/// `item_id`).
+fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Event, cells: &mut [String]) {
     use JourneyColumn as J;
-    for column in [
-        J::ItemId,
-        J::ItemName,
-        J::ItemPrompt,
-        J::ItemResponseOptions,
-        J::ItemResponse,
-        J::ItemType,
-        J::PressNextTime,
-        J::PressPopupSkipTime,
-        J::PressPopupKeepTime,
-        J::PressBackTime,
-        J::PressUndoTime,
-        J::PressSkipTime,
-        J::PressDoneTime,
-        J::ResponseOptionSelectionTime,
-    ] {
-        cells[column as usize].clear();
-    }
-    let screen = event
-        .get("screen")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let cell = |column: J| column as usize - J::ItemId as usize;
+    cells.iter_mut().for_each(String::clear);
+    let text = |value: &Option<Value>| {
+        value
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let screen = text(&event.screen);
     let item_id = screen.rsplit('/').next().unwrap_or_default();
     let visible = submission.slots.iter().filter(|s| !s.item.hidden);
     let found = visible
         .enumerate()
         .find(|(_, slot)| slot.item.id == screen || slot.item.id == item_id);
-    let kind = event
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let time_column = match kind {
+    let kind = text(&event.kind);
+    let time_column = match kind.as_str() {
         "NEXT" => Some(J::PressNextTime),
         "SKIP_POPUP_CONFIRM" => Some(J::PressPopupSkipTime),
         "SKIP_POPUP_CANCEL" => Some(J::PressPopupKeepTime),
@@ -241,24 +271,28 @@ fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Value, cells:
         _ => None,
     };
     if let Some(column) = time_column {
-        cells[column as usize] = js_string(event.get("time"));
+        cells[cell(column)] = js_string(event.time.as_ref());
     }
     let Some((index, slot)) = found else {
         return;
     };
     let item = &slot.item;
-    cells[J::ItemId as usize].clone_from(&item.id);
-    cells[J::ItemName as usize].clone_from(&item.name);
-    cells[J::ItemPrompt as usize].clone_from(&item.prompt);
-    cells[J::ItemResponseOptions as usize].clone_from(&item.options_text);
-    cells[J::ItemType as usize].clone_from(&item.response_type);
+    cells[cell(J::ItemId)].clone_from(&item.id);
+    cells[cell(J::ItemName)].clone_from(&item.name);
+    cells[cell(J::ItemPrompt)].clone_from(&item.prompt);
+    cells[cell(J::ItemResponseOptions)].clone_from(&item.options_text);
+    cells[cell(J::ItemType)].clone_from(&item.response_type);
     if kind == "SET_ANSWER" {
-        let answer = event
-            .get("response")
-            .filter(|r| !r.is_null())
+        let response = event
+            .response
+            .as_ref()
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .filter(|r| !r.is_null());
+        let answer = response
+            .as_ref()
             .or_else(|| slot_answer(entry, &slot.position));
         if let Some(answer) = answer {
-            cells[J::ItemResponse as usize] =
+            cells[cell(J::ItemResponse)] =
                 format_response(&context(submission, item, index), answer);
         }
     }
@@ -315,8 +349,8 @@ pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
                 header.extend(item_columns(item));
             }
             let names: Vec<&str> = header.iter().map(String::as_str).collect();
-            let rendered = render_blocks(&names, &group, |entry, writer| {
-                let _ = writer.write_record(wide_row(entry, &items));
+            let rendered = render_blocks(&names, &group, |entry, out| {
+                push_record(out, &wide_row(entry, &items));
                 1
             });
             let name = group
