@@ -211,3 +211,45 @@ fn a_wrong_applet_password_is_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!text.contains("not the applet password"));
 }
+
+#[cfg(feature = "scales")]
+#[test]
+fn mindlogger_parquet_beside_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = mtdata_fixtures::fixtures_dir().join("decode/mindlogger");
+    copy_dir(&fixtures.join("v2_hidden_items"), &dir.path().join("v2"));
+    let config = dir.path().join("server.config");
+    std::fs::write(
+        &config,
+        format!(
+            "ema:\n  PLATFORM: mindlogger-v2\n  READY: True\n  SERVER: 'https://gone.example.org/'\n  \
+             USER: ra@lab.example.org\n  PATH: '{}'\n  APPLETS: all\n  APPLET_PASSWORDS:\n    \
+             0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a:\n      - ENV: MTDATA_TEST_APPLET_PASSWORD\n",
+            dir.path().join("v2").display()
+        ),
+    )
+    .unwrap();
+    let out = mtdata()
+        .arg("--config")
+        .arg(&config)
+        .args(["decode", ".", ".", "--format", "parquet"])
+        .env(
+            "MTDATA_TEST_APPLET_PASSWORD",
+            mindlogger_case_password("v2_hidden_items"),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", render(&out));
+    let applet = dir
+        .path()
+        .join("v2/active_data/mindlogger/0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a");
+    for csv in [
+        applet.join("responses.csv"),
+        applet.join("activity_user_journey.csv"),
+        applet.join("wide/EMA_Morning.csv"),
+    ] {
+        let parquet = mtdata_scales::read_table(&csv.with_extension("parquet")).unwrap();
+        let frame = mtdata_scales::read_table(&csv).unwrap();
+        assert_eq!(parquet.shape(), frame.shape(), "{}", csv.display());
+    }
+}

@@ -77,6 +77,8 @@ fn morning(
     }
 }
 
+/// The v2 cases: one arm per case, each a few lines, side by side so the cases read as a list (reason for
+/// the length).
 fn v2_case(name: &str, dir: &Path) -> (&'static str, Value) {
     let applet = TestApplet::official();
     let raw = applet_dir(dir, V2_APPLET);
@@ -275,6 +277,7 @@ fn v1_document(applet: &TestApplet, activity: &str) -> Value {
     })
 }
 
+/// Two v1 pages built by hand, field by field as the server writes them (reason for the length).
 fn v1_two_pages(dir: &Path) -> (&'static str, Value) {
     let applet = TestApplet::vectors("B");
     let raw = applet_dir(dir, V1_APPLET);
