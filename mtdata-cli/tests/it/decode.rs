@@ -183,22 +183,29 @@ fn decodes_mindlogger_applets_of_both_platforms() {
     }
 }
 
-#[test]
-fn a_wrong_applet_password_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
+/// A study holding MindLogger fixture `case` (the v2 applet) and a config with one v2 block whose applet
+/// password comes from `MTDATA_TEST_APPLET_PASSWORD`.
+fn v2_study(dir: &Path, case: &str) -> std::path::PathBuf {
     let fixtures = mtdata_fixtures::fixtures_dir().join("decode/mindlogger");
-    copy_dir(&fixtures.join("v2_hidden_items"), &dir.path().join("v2"));
-    let config = dir.path().join("server.config");
+    copy_dir(&fixtures.join(case), &dir.join("v2"));
+    let config = dir.join("server.config");
     std::fs::write(
         &config,
         format!(
             "ema:\n  PLATFORM: mindlogger-v2\n  READY: True\n  SERVER: 'https://gone.example.org/'\n  \
              USER: ra@lab.example.org\n  PATH: '{}'\n  APPLETS: all\n  APPLET_PASSWORDS:\n    \
              0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a:\n      - ENV: MTDATA_TEST_APPLET_PASSWORD\n",
-            dir.path().join("v2").display()
+            dir.join("v2").display()
         ),
     )
     .unwrap();
+    config
+}
+
+#[test]
+fn a_wrong_applet_password_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v2_study(dir.path(), "v2_hidden_items");
     let out = mtdata()
         .arg("--config")
         .arg(&config)
@@ -216,19 +223,7 @@ fn a_wrong_applet_password_is_an_error() {
 #[test]
 fn mindlogger_parquet_beside_every_table() {
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = mtdata_fixtures::fixtures_dir().join("decode/mindlogger");
-    copy_dir(&fixtures.join("v2_hidden_items"), &dir.path().join("v2"));
-    let config = dir.path().join("server.config");
-    std::fs::write(
-        &config,
-        format!(
-            "ema:\n  PLATFORM: mindlogger-v2\n  READY: True\n  SERVER: 'https://gone.example.org/'\n  \
-             USER: ra@lab.example.org\n  PATH: '{}'\n  APPLETS: all\n  APPLET_PASSWORDS:\n    \
-             0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a:\n      - ENV: MTDATA_TEST_APPLET_PASSWORD\n",
-            dir.path().join("v2").display()
-        ),
-    )
-    .unwrap();
+    let config = v2_study(dir.path(), "v2_hidden_items");
     let out = mtdata()
         .arg("--config")
         .arg(&config)
