@@ -12,6 +12,10 @@
 //!   `"[148, 187, ...]"` in answers migrated from v1): [`parse_byte_array`], [`byte_array_from_value`].
 //! * **The public key of an answer** ([`UserPublicKey`]) is the respondent's key, except for reviews made in
 //!   the admin panel, where it is the reviewer's id: the admin used the id's bytes as the key.
+//! * **v1 pages** ([`v1::AppletDataPage`]) hold per-page lists of keys and encrypted sources that each
+//!   response points into; **v2 pages** ([`AnswerExportPage`]) hold answers and the activity versions whose
+//!   items their decrypted arrays are aligned with. Items carry their options, values and scores
+//!   ([`ResponseValues`]); v1 applet documents are JSON-LD ([`v1::JsonLd`]).
 //! * **An applet's encryption** ([`AppletEncryption`]) is its prime, generator, public key and the account id
 //!   that, with the applet password, gives the private key. v1 and v2 store it differently; both are read.
 //!
@@ -40,12 +44,14 @@ mod error;
 mod export;
 mod payload;
 mod user_key;
+pub mod v1;
 
 pub use bytes::{byte_array_from_value, byte_array_json_text, parse_byte_array};
 pub use encryption::AppletEncryption;
 pub use error::{Error, Result};
 pub use export::{
-    Activity, ActivityItem, Answer, AnswerExport, AnswerExportPage, Ref, ResponseMeta, Subject,
+    Activity, ActivityItem, Answer, AnswerExport, AnswerExportPage, Ref, ResponseMeta,
+    ResponseOption, ResponseRow, ResponseValues, Subject,
 };
 pub use payload::{EncryptedPayload, StoredValue, is_json};
 pub use user_key::UserPublicKey;

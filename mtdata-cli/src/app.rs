@@ -93,6 +93,28 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<mtdata_core::config
     Ok(config)
 }
 
+/// The applet passwords of a MindLogger block, read from the environment and from owner-only files.
+pub fn applet_passwords(
+    config: &mtdata_core::config::MindLoggerConfig,
+) -> anyhow::Result<mtdata_core::config::AppletPasswords> {
+    Ok(config.resolve_passwords(|name| std::env::var(name).ok(), read_password_file)?)
+}
+
+/// A password file and its permission bits, for `MindLoggerConfig::resolve_passwords`.
+fn read_password_file(
+    path: &std::path::Path,
+) -> std::io::Result<mtdata_core::config::PasswordFile> {
+    let text = mtdata_core::Secret::new(std::fs::read_to_string(path)?);
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::metadata(path)?.permissions().mode())
+    };
+    #[cfg(not(unix))]
+    let mode = None;
+    Ok(mtdata_core::config::PasswordFile { text, mode })
+}
+
 /// Run `work` on each target (a server block or a study folder) in turn. An error stops only that
 /// target: it is printed once, as `error: server <name>: <what>: <cause>`, and the others still run.
 /// The outcome is [`Outcome::Error`] when any target stopped, else the worst of the others, so

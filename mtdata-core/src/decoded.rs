@@ -23,6 +23,8 @@
 
 use std::fmt;
 
+pub mod mindlogger;
+
 /// Participant id columns, in the order they are tried for each row: linked tables' plain
 /// `participant`, TaskLog's `participantId`, R34's plain `participantDAO`, then the decrypted
 /// `participantRSA` (plain ids first: they can never be a failed decryption).

@@ -28,15 +28,21 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Start writing `final_path`; an existing file there is replaced at commit.
     pub fn create(final_path: impl Into<PathBuf>) -> Result<Self> {
-        Self::open(final_path.into(), false)
+        Self::open(final_path.into(), false, false)
+    }
+
+    /// [`AtomicFile::create`] for participant data: the file is readable and writable by its owner only
+    /// (0600 on Unix) from its first byte.
+    pub fn create_private(final_path: impl Into<PathBuf>) -> Result<Self> {
+        Self::open(final_path.into(), false, true)
     }
 
     /// Start writing `final_path`; commit fails if a file of that name exists by then.
     pub fn create_new(final_path: impl Into<PathBuf>) -> Result<Self> {
-        Self::open(final_path.into(), true)
+        Self::open(final_path.into(), true, false)
     }
 
-    fn open(final_path: PathBuf, no_clobber: bool) -> Result<Self> {
+    fn open(final_path: PathBuf, no_clobber: bool, private: bool) -> Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = parent(&final_path);
         let name = final_path
@@ -48,9 +54,15 @@ impl AtomicFile {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let file = options
             .open(&temp_path)
             .map_err(|e| Error::io("cannot create", &temp_path, e))?;
         Ok(AtomicFile {
@@ -146,6 +158,27 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))
 }
 
+/// Create `dir` and its parents if missing; on Unix the folders created are owner-only (0700), and `dir`
+/// itself is made owner-only if it already existed (it holds participant data).
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder
+            .create(dir)
+            .map_err(|e| Error::io("cannot create folder", dir, e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("cannot make owner-only", dir, e))
+    }
+    #[cfg(not(unix))]
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("cannot create folder", dir, e))
+}
+
 /// Remove temporary files that a killed run left in `dir`; returns how many.
 pub fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
     let entries = match fs::read_dir(dir) {
@@ -208,6 +241,22 @@ mod tests {
         assert!(file.commit().is_err());
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_and_folders_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("a/b");
+        ensure_private_dir(&folder).unwrap();
+        let mut file = AtomicFile::create_private(folder.join("x.csv")).unwrap();
+        file.write_all(b"x").unwrap();
+        let path = file.commit().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
     }
 
     #[test]

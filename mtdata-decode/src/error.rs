@@ -29,11 +29,38 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("applet {applet}: password {position} does not give the applet's key")]
+    AppletPassword {
+        applet: String,
+        /// 1-based, in the order the passwords were given.
+        position: usize,
+        #[source]
+        source: Box<mtdata_crypto::Error>,
+    },
+    #[error(
+        "applet {applet}: a password was given but no applet document in its raw folder holds the applet's \
+         encryption to check it against; export the applet again, or give the password with the account id \
+         it was set under"
+    )]
+    NoAppletEncryption { applet: String },
+    #[error("applet {applet}: the applet document's encryption cannot be read")]
+    AppletEncryption {
+        applet: String,
+        #[source]
+        source: mindlogger_model::Error,
+    },
+    #[error("applet {applet}: cannot write {path}")]
+    WriteApplet {
+        applet: String,
+        path: PathBuf,
+        #[source]
+        source: Box<mtdata_core::error::Error>,
+    },
     #[error("table {table}")]
     Core {
         table: String,
         #[source]
-        source: mtdata_core::error::Error,
+        source: Box<mtdata_core::error::Error>,
     },
 }
 

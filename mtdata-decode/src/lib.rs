@@ -24,6 +24,7 @@
 mod dates;
 mod discover;
 mod error;
+pub mod mindlogger;
 mod part;
 mod render;
 mod store;

@@ -78,7 +78,7 @@ fn decode_and_write(
 ) -> Result<TableSummary> {
     let core_error = |source| Error::Core {
         table: table.to_owned(),
-        source,
+        source: Box::new(source),
     };
     ensure_dir(&layout.active_data()).map_err(core_error)?;
     let mut file = AtomicFile::create(csv).map_err(core_error)?;

@@ -1,12 +1,17 @@
-//! `mtdata decode [SERVER] [SCALE]`: decrypt raw JSON backups into `active_data/<Table>.csv`.
+//! `mtdata decode [SERVER] [SCALE]`: decrypt raw JSON backups into `active_data/<Table>.csv`, and MindLogger
+//! applets into `active_data/mindlogger/<applet id>/`.
 
 use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::Args;
-use mtdata_core::config::ServerConfig;
+use mtdata_core::config::{MindLoggerConfig, ServerConfig};
+use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, WIDE_FOLDER};
 use mtdata_crypto::{PrivateKey, check_key_file_permissions};
+use mtdata_decode::mindlogger::{
+    AppletOutcome, AppletSummary, MindLoggerOptions, decode_mindlogger_study,
+};
 use mtdata_decode::{DecodeOptions, TableOutcome, TableSummary, decode_study};
 
 use crate::app::{CommandResult, Context};
@@ -56,8 +61,142 @@ pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
     Ok(crate::app::for_each_target(
         servers,
         |server| server.name.clone(),
-        |server| decode_server(server, args, &options).map(Outcome::problems_if),
+        |server| match server.platform.mindlogger() {
+            Some(mindlogger) => decode_mindlogger(server, mindlogger, args),
+            None => decode_server(server, args, &options).map(Outcome::problems_if),
+        },
     ))
+}
+
+/// Decode every applet of a MindLogger block. A wrong password stops only its applet (exit status 2, the
+/// error printed); an answer that did not decrypt is a problem (exit status 1).
+fn decode_mindlogger(
+    server: &ServerConfig,
+    config: &MindLoggerConfig,
+    args: &DecodeArgs,
+) -> anyhow::Result<Outcome> {
+    if args.scale != "." {
+        anyhow::bail!(
+            "a MindLogger block is decoded whole; give `.` (or nothing) instead of \"{}\"",
+            args.scale
+        );
+    }
+    if args.key.is_some() {
+        tracing::warn!(
+            "server {}: --key is for MindTrails servers; a MindLogger block uses APPLET_PASSWORDS",
+            server.name
+        );
+    }
+    let passwords = crate::app::applet_passwords(config)?;
+    let options = MindLoggerOptions {
+        threads: args.threads,
+        ..MindLoggerOptions::default()
+    };
+    let outcomes = decode_mindlogger_study(&server.layout(), &passwords, &options)?;
+    if outcomes.is_empty() {
+        tracing::warn!(
+            "server {}: no applet backups in {}; run `mtdata export` first",
+            server.name,
+            server.layout().raw_data().join("mindlogger").display()
+        );
+    }
+    let mut outcome = Outcome::Success;
+    let mut stdout = std::io::stdout().lock();
+    for applet in &outcomes {
+        match &applet.result {
+            Ok(summary) => {
+                let mut line = applet_line(&server.name, applet, summary);
+                if args.format == Format::Parquet {
+                    match applet_parquet(applet, summary) {
+                        Ok(count) => line.push_str(&format!(" (+ {count} parquet)")),
+                        Err(err) => {
+                            tracing::error!("server {}: {err:#}", server.name);
+                            outcome = outcome.worst(Outcome::Problems);
+                        }
+                    }
+                }
+                writeln!(stdout, "{line}")?;
+                for problem in summary.problems() {
+                    tracing::warn!("server {}: {problem}", server.name);
+                }
+                if summary.conflicts > 0 {
+                    tracing::warn!(
+                        "server {}: applet {}: {} answers have copies that differ; the newest run's copy was kept (ids in summary.json)",
+                        server.name,
+                        summary.applet,
+                        summary.conflicts
+                    );
+                }
+                outcome = outcome.worst(Outcome::problems_if(summary.has_problems()));
+            }
+            Err(err) => {
+                crate::app::print_error(&anyhow::anyhow!(
+                    "server {}: {}",
+                    server.name,
+                    mtdata_core::error::chain(err)
+                ));
+                outcome = Outcome::Error;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// One line per applet, e.g.
+/// `ema applet 64a1...: 120 answers (130 read, 2 runs, 10 duplicates); 118 decrypted, 2 wrong key -> /study/active_data/mindlogger/64a1...`
+fn applet_line(server: &str, applet: &AppletOutcome, s: &AppletSummary) -> String {
+    let mut line = format!(
+        "{server} applet {}: {} answers ({} read, {} run{}, {} duplicates",
+        s.applet,
+        s.answers,
+        s.answers_read,
+        s.runs,
+        if s.runs == 1 { "" } else { "s" },
+        s.duplicates
+    );
+    if s.conflicts > 0 {
+        line.push_str(&format!(", {} conflicting", s.conflicts));
+    }
+    if !s.incomplete_runs_ignored.is_empty() {
+        line.push_str(&format!(
+            ", {} incomplete runs ignored",
+            s.incomplete_runs_ignored.len()
+        ));
+    }
+    line.push(')');
+    let statuses: Vec<String> = s
+        .answers_by_status
+        .iter()
+        .map(|(status, count)| format!("{count} {status}"))
+        .collect();
+    if !statuses.is_empty() {
+        line.push_str(&format!("; {}", statuses.join(", ")));
+    }
+    line.push_str(&format!(
+        "; {} rows, {} activities -> {}",
+        s.response_rows,
+        s.wide.len(),
+        applet.dir.display()
+    ));
+    line
+}
+
+/// Parquet beside every CSV of an applet; how many were written.
+fn applet_parquet(applet: &AppletOutcome, summary: &AppletSummary) -> anyhow::Result<usize> {
+    let mut csvs = vec![
+        applet.dir.join(RESPONSES_FILE),
+        applet.dir.join(JOURNEY_FILE),
+    ];
+    csvs.extend(
+        summary
+            .wide
+            .iter()
+            .map(|wide| applet.dir.join(WIDE_FOLDER).join(&wide.file)),
+    );
+    for csv in &csvs {
+        to_parquet(csv)?;
+    }
+    Ok(csvs.len())
 }
 
 /// Decode one server's study folder; `Ok(true)` when some table has problems.

@@ -93,6 +93,41 @@ impl AppletKey {
         }
     }
 
+    /// A key from a password and account id in the group of `prime`, derived the browser's way and **not
+    /// checked**: for data under a previous owner's key, whose public key the server no longer holds (a v1
+    /// ownership transfer drops it, reference §4.2). A wrong password gives a key that opens nothing: its
+    /// answers come out [`super::AnswerStatus::WrongKey`].
+    pub fn derive_unchecked(
+        prime: &[u8],
+        password: &str,
+        account_id: &str,
+        backend: Backend,
+    ) -> Result<Self> {
+        let group = Group::new(prime, backend)?;
+        let mut bytes = browser_private_key(password, account_id);
+        let key = AppletKey {
+            exponent: group.reduce_exponent(&bytes),
+            group,
+        };
+        bytes.zeroize();
+        Ok(key)
+    }
+
+    /// [`AppletKey::derive_unchecked`] in each of MindLogger's ten primes ([`super::mindlogger_primes`]), when
+    /// not even the prime of the old key is known. Put these after the checked keys of a
+    /// [`super::KeyRing`]: each costs one exponentiation per respondent whose answer the keys before it did
+    /// not open.
+    pub fn derive_for_every_prime(
+        password: &str,
+        account_id: &str,
+        backend: Backend,
+    ) -> Result<Vec<Self>> {
+        super::mindlogger_primes()
+            .iter()
+            .map(|prime| Self::derive_unchecked(prime, password, account_id, backend))
+            .collect()
+    }
+
     /// Whether `base^key mod prime` is the applet's public key.
     fn matches(&self, encryption: &AppletEncryption) -> bool {
         let public = self.group.pow(&encryption.base, &self.exponent);
@@ -264,6 +299,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(made, official.public_key);
+    }
+
+    #[test]
+    fn an_unchecked_key_in_the_right_prime_is_the_checked_key() {
+        let encryption = official::encryption();
+        let checked = AppletKey::derive(&encryption, PASSWORD).unwrap();
+        let every =
+            AppletKey::derive_for_every_prime(PASSWORD, &encryption.account_id, Backend::DEFAULT)
+                .unwrap();
+        assert_eq!(every.len(), 10);
+        assert!(every[8].matches(&encryption), "prime #8 is the mock's");
+        let user = official::bytes("/admin_mock/identifiers/0/userPublicKey");
+        assert_eq!(every[8].aes_keys(&user), checked.aes_keys(&user));
+        assert!(
+            every
+                .iter()
+                .enumerate()
+                .all(|(i, key)| i == 8 || !key.matches(&encryption))
+        );
     }
 
     #[test]

@@ -326,3 +326,36 @@ fn missing_keys_are_told_apart() {
         AnswerStatus::Plain
     );
 }
+
+#[test]
+fn a_previous_owners_answer_opens_without_its_prime() {
+    let vectors = fixture("vectors.json");
+    let applets = applets(&vectors);
+    let case = vectors["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| text(&c["case"]) == "previous_owner")
+        .unwrap();
+    let (current, password) = &applets["A"];
+    let (old, old_password) = &applets["A_old"];
+    // Only the old password and account id are known: the key is tried in each of the ten primes.
+    let mut keys = vec![AppletKey::derive(current, password).unwrap()];
+    keys.extend(
+        AppletKey::derive_for_every_prime(old_password, &old.account_id, Backend::DEFAULT).unwrap(),
+    );
+    let ring = KeyRing::new(keys);
+    let user = UserPublicKey::from_value(&case["user_public_key"]).unwrap();
+    let outcome = ring.decrypt_answer(Some(&user), text(&case["stored"]));
+    assert_eq!(outcome.json(), case["expected"]["json"].as_str());
+    let prime_index = vectors["applets"]["A_old"]["prime_index"].as_u64().unwrap() as usize;
+    assert_eq!(outcome.key().unwrap().ring_index, 1 + prime_index);
+    // A wrong old password opens nothing, and says so.
+    let wrong = KeyRing::new(
+        AppletKey::derive_for_every_prime("not it", &old.account_id, Backend::DEFAULT).unwrap(),
+    );
+    assert_eq!(
+        wrong.decrypt_answer(Some(&user), text(&case["stored"])),
+        AnswerOutcome::WrongKey
+    );
+}

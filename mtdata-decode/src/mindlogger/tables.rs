@@ -1,0 +1,507 @@
+//! Rendering the decoded submissions: `responses.csv`, `activity_user_journey.csv`, `wide/<activity>.csv`.
+//! Blocks of submissions are rendered on all cores and joined in order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use mtdata_core::decoded::mindlogger::{
+    JOURNEY_HEADER, JourneyColumn, RESPONSES_HEADER, ResponseColumn, WIDE_SUBMISSION_COLUMNS,
+    option_column, score_column, text_column,
+};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::activity::ItemDef;
+use super::decrypt::{Decoded, Event};
+use super::format::{AnswerContext, format_response, js_number, js_string, selected_score};
+use super::pages::{Position, Submission};
+
+/// A submission and what decrypting it gave.
+#[derive(Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub submission: &'a Submission,
+    pub decoded: &'a Decoded,
+}
+
+/// Submissions per rendering block: large enough to keep the threads busy, small enough to balance.
+const BLOCK: usize = 256;
+
+/// CSV bytes and their row count.
+pub(crate) struct Rendered {
+    pub bytes: Vec<u8>,
+    pub rows: u64,
+}
+
+fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], render: F) -> Rendered
+where
+    F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
+{
+    let mut bytes = Vec::new();
+    push_record(&mut bytes, header);
+    let blocks: Vec<(Vec<u8>, u64)> = entries
+        .par_chunks(BLOCK)
+        .map(|block| {
+            let mut out = Vec::with_capacity(block.len() * 4096);
+            let rows = block.iter().map(|entry| render(entry, &mut out)).sum();
+            (out, rows)
+        })
+        .collect();
+    let mut rows = 0;
+    for (block, count) in blocks {
+        bytes.extend_from_slice(&block);
+        rows += count;
+    }
+    Rendered { bytes, rows }
+}
+
+/// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
+/// or a line break, quotes doubled. Written by hand so a submission's identity is escaped once for all of
+/// its rows (the rows repeat it, and rendering them was most of the decode).
+fn push_field(out: &mut Vec<u8>, field: &str) {
+    let bytes = field.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Fields after a prefix that already holds some: each preceded by a comma.
+fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+    for field in fields {
+        out.push(b',');
+        push_field(out, field.as_ref());
+    }
+}
+
+/// A whole record, line end included.
+fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(out, field.as_ref());
+    }
+    out.push(b'\n');
+}
+
+/// The escaped identity cells of a submission, in the order of `columns`, without a trailing comma.
+fn identity_prefix(submission: &Submission, columns: impl Iterator<Item = usize>) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(512);
+    for (i, column) in columns.enumerate() {
+        if i > 0 {
+            prefix.push(b',');
+        }
+        push_field(&mut prefix, &submission.identity[column]);
+    }
+    prefix
+}
+
+/// The answer of a slot, when the submission's answers were opened and the item was answered.
+fn slot_answer<'a>(entry: &Entry<'a>, position: &'a Position) -> Option<&'a Value> {
+    if !entry.decoded.answers.usable() {
+        return None;
+    }
+    let value = match position {
+        Position::Index(index) => entry.decoded.answers.values.get(*index)?,
+        Position::Inline(value) => value,
+    };
+    (!value.is_null()).then_some(value)
+}
+
+/// The admin's `item_response_status`: the submission's flag, and `incomplete` for an A/B trails item
+/// that did not reach its last point.
+fn item_status(submission: &Submission, item: &ItemDef, answer: Option<&Value>) -> &'static str {
+    if item.response_type == "ABTrails" && submission.flag == "completed" {
+        let value = answer.and_then(|a| a.get("value"));
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return "incomplete";
+        };
+        let maximum = value
+            .get("maximumIndex")
+            .filter(|m| m.as_f64().is_some_and(|m| m != 0.0));
+        if maximum.is_some_and(|m| Some(m) != value.get("currentIndex")) {
+            return "incomplete";
+        }
+    }
+    submission.flag
+}
+
+fn context<'a>(submission: &'a Submission, item: &'a ItemDef, index: usize) -> AnswerContext<'a> {
+    AnswerContext {
+        response_type: &item.response_type,
+        item_name: &item.name,
+        response_values: &item.values,
+        answer_id: &submission.id,
+        target_secret_id: submission.cell(ResponseColumn::TargetSecretId),
+        index,
+        zero_based_months: submission.zero_based_months,
+    }
+}
+
+/// `responses.csv`: per submission, one row per visible answered item (all visible items, with an empty
+/// `item_response`, when the answers did not open).
+pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
+    render_blocks(&RESPONSES_HEADER, entries, |entry, out| {
+        let submission = entry.submission;
+        let opened = entry.decoded.answers.usable();
+        let status = entry.decoded.answers.status.as_str();
+        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize);
+        let mut rows = 0;
+        let visible = submission.slots.iter().filter(|slot| !slot.item.hidden);
+        for (index, slot) in visible.enumerate() {
+            let item = &slot.item;
+            let answer = slot_answer(entry, &slot.position);
+            if opened && answer.is_none() {
+                continue;
+            }
+            let response = answer.map_or(String::new(), |a| {
+                format_response(&context(submission, item, index), a)
+            });
+            let score = answer
+                .and_then(|a| selected_score(&item.response_type, &item.values, a))
+                .map_or(String::new(), js_number);
+            // The columns from `item_id` on, in header order.
+            let cells: [&str; 10] = [
+                &item.id,
+                &item.name,
+                &item.prompt,
+                &item.options_text,
+                &response,
+                item_status(submission, item, answer),
+                &item.response_type,
+                &item.raw_score,
+                &score,
+                status,
+            ];
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            out.push(b'\n');
+            rows += 1;
+        }
+        rows
+    })
+}
+
+/// The response column holding the same identity as a journey column (`user_id` is `userId`).
+fn journey_identity(column: JourneyColumn) -> Option<ResponseColumn> {
+    let name = match column {
+        JourneyColumn::UserId => "userId",
+        other => other.name(),
+    };
+    ResponseColumn::ALL
+        .into_iter()
+        .take(ResponseColumn::ItemId as usize)
+        .find(|c| c.name() == name)
+}
+
+/// `activity_user_journey.csv`: one row per event, the time in the column of its type.
+pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
+    // The journey's identity columns come first and are all identity columns of `responses.csv`.
+    let identity: Vec<usize> = JourneyColumn::ALL
+        .iter()
+        .map_while(|&c| journey_identity(c).map(|r| r as usize))
+        .collect();
+    debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
+    render_blocks(&JOURNEY_HEADER, entries, |entry, out| {
+        let Some(events) = &entry.decoded.events else {
+            return 0;
+        };
+        let submission = entry.submission;
+        let prefix = identity_prefix(submission, identity.iter().copied());
+        let status = events.status.as_str();
+        let mut cells: Vec<String> =
+            vec![String::new(); JourneyColumn::EventsStatus as usize - identity.len()];
+        if !events.usable() {
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            push_fields(out, &[status]);
+            out.push(b'\n');
+            return 1;
+        }
+        for event in &events.values {
+            journey_row(submission, entry, event, &mut cells);
+            out.extend_from_slice(&prefix);
+            push_fields(out, &cells);
+            push_fields(out, &[status]);
+            out.push(b'\n');
+        }
+        events.values.len() as u64
+    })
+}
+
+/// Fill the event columns of a journey row (`item_id` to `response_option_selection_time`; `cells[0]` is
+/// `item_id`).
+fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Event, cells: &mut [String]) {
+    use JourneyColumn as J;
+    let cell = |column: J| column as usize - J::ItemId as usize;
+    cells.iter_mut().for_each(String::clear);
+    let text = |value: &Option<Value>| {
+        value
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let screen = text(&event.screen);
+    let item_id = screen.rsplit('/').next().unwrap_or_default();
+    let visible = submission.slots.iter().filter(|s| !s.item.hidden);
+    let found = visible
+        .enumerate()
+        .find(|(_, slot)| slot.item.id == screen || slot.item.id == item_id);
+    let kind = text(&event.kind);
+    let time_column = match kind.as_str() {
+        "NEXT" => Some(J::PressNextTime),
+        "SKIP_POPUP_CONFIRM" => Some(J::PressPopupSkipTime),
+        "SKIP_POPUP_CANCEL" => Some(J::PressPopupKeepTime),
+        "PREV" => Some(J::PressBackTime),
+        "UNDO" => Some(J::PressUndoTime),
+        "SKIP" => Some(J::PressSkipTime),
+        "DONE" => Some(J::PressDoneTime),
+        "SET_ANSWER" => Some(J::ResponseOptionSelectionTime),
+        _ => None,
+    };
+    if let Some(column) = time_column {
+        cells[cell(column)] = js_string(event.time.as_ref());
+    }
+    let Some((index, slot)) = found else {
+        return;
+    };
+    let item = &slot.item;
+    cells[cell(J::ItemId)].clone_from(&item.id);
+    cells[cell(J::ItemName)].clone_from(&item.name);
+    cells[cell(J::ItemPrompt)].clone_from(&item.prompt);
+    cells[cell(J::ItemResponseOptions)].clone_from(&item.options_text);
+    cells[cell(J::ItemType)].clone_from(&item.response_type);
+    if kind == "SET_ANSWER" {
+        let response = event
+            .response
+            .as_ref()
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .filter(|r| !r.is_null());
+        let answer = response
+            .as_ref()
+            .or_else(|| slot_answer(entry, &slot.position));
+        if let Some(answer) = answer {
+            cells[cell(J::ItemResponse)] =
+                format_response(&context(submission, item, index), answer);
+        }
+    }
+}
+
+/// How an item becomes wide columns.
+#[derive(Debug, Clone)]
+struct WideItem {
+    name: String,
+    kind: WideKind,
+    scored: bool,
+    has_text: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum WideKind {
+    /// The selected option's value.
+    Single,
+    /// One `true`/`false` column per option value, in order of first appearance.
+    Multi(Vec<String>),
+    /// Sliders and number selections: the number.
+    Number,
+    /// Free text.
+    Text,
+    /// Anything else: the `item_response` text.
+    Formatted,
+}
+
+/// One activity's wide table.
+pub(crate) struct WideRendered {
+    pub activity_id: String,
+    pub activity_name: String,
+    pub header: Vec<String>,
+    pub rendered: Rendered,
+}
+
+/// `wide/<activity>.csv` for every activity: one row per submission, columns the union over the
+/// activity's versions, in order of first appearance.
+pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
+    let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
+    for entry in entries {
+        let id = entry.submission.cell(ResponseColumn::ActivityId);
+        groups.entry(id).or_default().push(*entry);
+    }
+    groups
+        .into_par_iter()
+        .map(|(id, group)| {
+            let items = wide_items(&group);
+            let mut header: Vec<String> = WIDE_SUBMISSION_COLUMNS
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+            for item in &items {
+                header.extend(item_columns(item));
+            }
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
+            let rendered = render_blocks(&names, &group, |entry, out| {
+                push_record(out, &wide_row(entry, &items));
+                1
+            });
+            let name = group
+                .iter()
+                .map(|e| e.submission.cell(ResponseColumn::ActivityName))
+                .find(|n| !n.is_empty())
+                .unwrap_or_default();
+            WideRendered {
+                activity_id: id.to_owned(),
+                activity_name: name.to_owned(),
+                header,
+                rendered,
+            }
+        })
+        .collect()
+}
+
+fn item_columns(item: &WideItem) -> Vec<String> {
+    let mut columns = match &item.kind {
+        WideKind::Multi(values) => values
+            .iter()
+            .map(|v| option_column(&item.name, v))
+            .collect(),
+        _ => vec![item.name.clone()],
+    };
+    if item.scored {
+        columns.push(score_column(&item.name));
+    }
+    if item.has_text {
+        columns.push(text_column(&item.name));
+    }
+    columns
+}
+
+fn wide_kind(item: &ItemDef) -> WideKind {
+    match item.response_type.as_str() {
+        "singleSelect" => WideKind::Single,
+        "multiSelect" => WideKind::Multi(Vec::new()),
+        "slider" | "numberSelect" => WideKind::Number,
+        "text" | "paragraphText" => WideKind::Text,
+        _ => WideKind::Formatted,
+    }
+}
+
+/// The wide items of an activity, by name, over all its versions and answers.
+fn wide_items(group: &[Entry<'_>]) -> Vec<WideItem> {
+    let mut items: Vec<WideItem> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut seen_versions = HashSet::new();
+    for entry in group {
+        for slot in entry.submission.slots.iter().filter(|s| !s.item.hidden) {
+            let definition = &slot.item;
+            let position = *index.entry(definition.name.clone()).or_insert_with(|| {
+                items.push(WideItem {
+                    name: definition.name.clone(),
+                    kind: wide_kind(definition),
+                    scored: false,
+                    has_text: false,
+                });
+                items.len() - 1
+            });
+            let item = &mut items[position];
+            if seen_versions.insert(std::sync::Arc::as_ptr(definition)) {
+                item.scored |= !definition.values.scores.is_empty()
+                    || definition.values.options.iter().any(|o| o.score.is_some());
+                if let WideKind::Multi(values) = &mut item.kind {
+                    for option in &definition.values.options {
+                        push_new(values, js_string(option.value.as_ref()));
+                    }
+                }
+            }
+            let Some(answer) = slot_answer(entry, &slot.position) else {
+                continue;
+            };
+            item.has_text |= answer
+                .get("text")
+                .is_some_and(|t| t.as_str().is_some_and(|t| !t.is_empty()));
+            if let (WideKind::Multi(values), Some(Value::Array(selected))) =
+                (&mut item.kind, answer.get("value"))
+            {
+                for value in selected {
+                    push_new(values, js_string(Some(value)));
+                }
+            }
+        }
+    }
+    items
+}
+
+fn push_new(values: &mut Vec<String>, value: String) {
+    if !values.contains(&value) {
+        values.push(value);
+    }
+}
+
+fn wide_row(entry: &Entry<'_>, items: &[WideItem]) -> Vec<String> {
+    let submission = entry.submission;
+    let mut row: Vec<String> = WIDE_SUBMISSION_COLUMNS
+        .iter()
+        .map(|&c| match c {
+            ResponseColumn::AnswerStatus => entry.decoded.answers.status.as_str().to_owned(),
+            other => submission.cell(other).to_owned(),
+        })
+        .collect();
+    let mut answers: HashMap<&str, (usize, &ItemDef, &Value)> = HashMap::new();
+    let visible = submission.slots.iter().filter(|s| !s.item.hidden);
+    for (index, slot) in visible.enumerate() {
+        if let Some(answer) = slot_answer(entry, &slot.position) {
+            answers.insert(&slot.item.name, (index, &slot.item, answer));
+        }
+    }
+    for item in items {
+        let found = answers.get(item.name.as_str());
+        let value = found.map(|(_, _, a)| a.get("value").unwrap_or(a));
+        let present = value.filter(|v| !v.is_null());
+        match &item.kind {
+            WideKind::Multi(options) => {
+                let selected: Option<Vec<String>> = match present {
+                    Some(Value::Array(values)) => {
+                        Some(values.iter().map(|v| js_string(Some(v))).collect())
+                    }
+                    Some(single) => Some(vec![js_string(Some(single))]),
+                    None => None,
+                };
+                for option in options {
+                    row.push(
+                        selected
+                            .as_ref()
+                            .map_or(String::new(), |s| s.contains(option).to_string()),
+                    );
+                }
+            }
+            WideKind::Single | WideKind::Number | WideKind::Text => {
+                row.push(present.map_or(String::new(), |v| js_string(Some(v))));
+            }
+            WideKind::Formatted => row.push(found.map_or(String::new(), |(index, def, answer)| {
+                format_response(&context(submission, def, *index), answer)
+            })),
+        }
+        if item.scored {
+            let score = found.and_then(|(_, def, answer)| {
+                selected_score(&def.response_type, &def.values, answer)
+            });
+            row.push(score.map_or(String::new(), js_number));
+        }
+        if item.has_text {
+            let text = found
+                .and_then(|(_, _, a)| a.get("text"))
+                .and_then(Value::as_str);
+            row.push(text.unwrap_or_default().to_owned());
+        }
+    }
+    row
+}
