@@ -79,6 +79,8 @@ pub struct ServerConfig {
     pub timeout_secs: u64,
     /// MindTrails, or MindLogger with its settings (`PLATFORM`).
     pub platform: Platform,
+    /// A `USER_ENV`/`PASS_ENV` naming a variable that is not set ([`ServerConfig::credentials`]).
+    pub unset_credential: Option<UnsetCredential>,
 }
 
 impl ServerConfig {
@@ -95,6 +97,20 @@ impl ServerConfig {
     /// The study folder layout.
     pub fn layout(&self) -> crate::layout::StudyLayout {
         crate::layout::StudyLayout::new(&self.path)
+    }
+
+    /// Check the account credentials before connecting: an error naming the file, block and key
+    /// when `USER_ENV` or `PASS_ENV` names an environment variable that is not set.
+    pub fn credentials(&self) -> Result<()> {
+        match &self.unset_credential {
+            None => Ok(()),
+            Some(unset) => Err(Error::ConfigValue {
+                path: unset.config.clone(),
+                block: self.name.clone(),
+                key: unset.key.to_owned(),
+                message: format!("names environment variable {}, which is not set", unset.var),
+            }),
+        }
     }
 }
 
@@ -232,6 +248,22 @@ impl Config {
     }
 }
 
+/// What a `*_ENV` key gave.
+enum EnvValue {
+    Unnamed,
+    Set(String),
+    /// The variable it names is not set.
+    Unset(String),
+}
+
+/// A `USER_ENV`/`PASS_ENV` whose variable is not set: an error for commands that connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsetCredential {
+    config: PathBuf,
+    key: &'static str,
+    var: String,
+}
+
 struct BlockParser<'a, E> {
     path: &'a Path,
     block: &'a str,
@@ -291,12 +323,29 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             .string(&mut get, "PATH")?
             .ok_or_else(|| self.error("PATH", "is missing; give the study folder"))?;
         let env_prefix = format!("MTDATA_{}_", env_name(self.block));
-        let user = self
-            .env_value(&mut get, "USER_ENV")?
+        // A variable named by USER_ENV/PASS_ENV that is not set matters only to commands that
+        // connect (decode and reports run offline without the account's password).
+        let mut unset_credential = None;
+        let mut from_env = |key: &'static str, get: &mut _| -> Result<Option<String>> {
+            Ok(match self.env_value(get, key)? {
+                EnvValue::Set(value) => Some(value),
+                EnvValue::Unset(var) => {
+                    unset_credential.get_or_insert(UnsetCredential {
+                        config: self.path.to_owned(),
+                        key,
+                        var,
+                    });
+                    None
+                }
+                EnvValue::Unnamed => None,
+            })
+        };
+        let user_env = from_env("USER_ENV", &mut get)?;
+        let pass_env = from_env("PASS_ENV", &mut get)?;
+        let user = user_env
             .or_else(|| (self.env)(&format!("{env_prefix}USER")))
             .or(self.string(&mut get, "USER")?);
-        let pass = self
-            .env_value(&mut get, "PASS_ENV")?
+        let pass = pass_env
             .or_else(|| (self.env)(&format!("{env_prefix}PASS")))
             .or(self.string(&mut get, "PASS")?)
             .map(Secret::new);
@@ -334,6 +383,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             overlap,
             timeout_secs,
             platform,
+            unset_credential,
         })
     }
 
@@ -359,21 +409,14 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         Ok(url)
     }
 
-    fn env_value(
-        &self,
-        get: &mut impl FnMut(&str) -> Option<Yaml>,
-        key: &str,
-    ) -> Result<Option<String>> {
+    fn env_value(&self, get: &mut impl FnMut(&str) -> Option<Yaml>, key: &str) -> Result<EnvValue> {
         let Some(var) = self.string(get, key)? else {
-            return Ok(None);
+            return Ok(EnvValue::Unnamed);
         };
-        match (self.env)(&var) {
-            Some(value) => Ok(Some(value)),
-            None => Err(self.error(
-                key,
-                format!("names environment variable {var}, which is not set"),
-            )),
-        }
+        Ok(match (self.env)(&var) {
+            Some(value) => EnvValue::Set(value),
+            None => EnvValue::Unset(var),
+        })
     }
 
     fn string(
@@ -520,7 +563,9 @@ templeton:
         .unwrap();
         assert_eq!(config.servers[0].pass.as_ref().unwrap().expose(), "env");
         let text = "s:\n  SERVER: http://h/api/\n  PATH: x\n  PASS_ENV: LAB_PASS\n";
-        let err = parse(text).unwrap_err().to_string();
+        // Offline commands do not need the account password; connecting does.
+        let config = parse(text).unwrap();
+        let err = config.servers[0].credentials().unwrap_err().to_string();
         assert!(
             err.contains("key PASS_ENV: names environment variable LAB_PASS"),
             "{err}"

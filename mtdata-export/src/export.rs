@@ -193,6 +193,7 @@ pub fn export_server(
             platform: server.platform.name(),
         });
     }
+    server.credentials()?;
     let layout = server.layout();
     let OpenStudy {
         lock: _lock,

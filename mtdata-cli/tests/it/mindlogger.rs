@@ -311,3 +311,110 @@ fn an_expired_token_is_renewed_and_a_5xx_burst_retried() {
     );
     assert_eq!(requests.iter().filter(|r| r.status == 503).count(), 3);
 }
+
+/// `mtdata decode` of the block, with the applet passwords in the environment.
+fn decode(study: &Study, sim: &Simulator) -> Output {
+    let mut cmd = mtdata();
+    cmd.arg("--config")
+        .arg(&study.config)
+        .args(["decode", "ema"]);
+    for (n, id) in sim.applet_ids().iter().enumerate() {
+        cmd.env(format!("EMA_PW_{n}"), sim.applet_password(id).unwrap());
+    }
+    cmd.output().unwrap()
+}
+
+/// Rows of a decoded `responses.csv`, by column name.
+fn responses(study: &Path, applet: &str) -> Vec<BTreeMap<String, String>> {
+    use mtdata_core::decoded::mindlogger::RESPONSES_FILE;
+    let path = mtdata_core::layout::StudyLayout::new(study)
+        .mindlogger_active(&mtdata_core::mindlogger::AppletId::parse_any(applet).unwrap())
+        .join(RESPONSES_FILE);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = csv_rows(&text).into_iter();
+    let header = lines.next().unwrap();
+    lines
+        .map(|row| header.iter().cloned().zip(row).collect())
+        .collect()
+}
+
+/// A CSV text as rows of cells (quoted cells with commas, quotes and line breaks included).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let (mut row, mut cell, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, '\r') => {}
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[test]
+fn export_then_decode_gives_every_answer_decrypted() {
+    use mtdata_core::decoded::mindlogger::{ResponseColumn, is_usable_status};
+    for api in [MindLoggerApi::V1, MindLoggerApi::V2] {
+        let sim = Simulator::start(small(api)).unwrap();
+        let study = Study::new(&sim, sim.manager(), "");
+        let export = study.export(&sim);
+        assert_eq!(export.status.code(), Some(0), "{}", render(&export));
+        let decoded = decode(&study, &sim);
+        assert_eq!(decoded.status.code(), Some(0), "{}", render(&decoded));
+        for applet in sim.applet_ids() {
+            let rows = responses(&study.root(), &applet);
+            let submission = ResponseColumn::ActivitySubmissionId.name();
+            let status = ResponseColumn::AnswerStatus.name();
+            let mut seen = std::collections::BTreeSet::new();
+            for row in &rows {
+                assert!(
+                    is_usable_status(&row[status]),
+                    "{api} {applet}: answer {} is {}",
+                    row[submission],
+                    row[status]
+                );
+                seen.insert(row[submission].clone());
+            }
+            let held: std::collections::BTreeSet<String> =
+                sim.answer_ids(&applet).into_iter().collect();
+            assert_eq!(
+                seen, held,
+                "{api} {applet}: decoded answers differ from the server's"
+            );
+            // Reviewer answers (keyed by an id string) and unencrypted ones are among them.
+            let truth = sim.answers(&applet);
+            assert!(truth.iter().any(|a| a.review) && truth.iter().any(|a| !a.encrypted));
+        }
+        let first = &sim.applet_ids()[0];
+        let path = mtdata_core::layout::StudyLayout::new(study.root())
+            .mindlogger_active(&mtdata_core::mindlogger::AppletId::parse_any(first).unwrap())
+            .join(mtdata_core::decoded::mindlogger::RESPONSES_FILE);
+        let head: String = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .take(12)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        snapshot_settings(study.dir.path()).bind(|| {
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_suffix(api.as_str());
+            settings.bind(|| {
+                insta::assert_snapshot!("decode", render(&decoded));
+                insta::assert_snapshot!("responses_head", head);
+            });
+        });
+    }
+}

@@ -162,6 +162,7 @@ pub fn export_mindlogger(
             platform: server.platform.name(),
         });
     };
+    server.credentials()?;
     let layout = server.layout();
     let OpenStudy {
         lock: _lock,
