@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
+use mtdata_core::layout::StudyLayout;
+use mtdata_core::mindlogger::MindLoggerApi;
+use mtdata_sim::mindlogger;
 use mtdata_sim::mindtrails::{SimOptions, Simulator};
 use mtdata_sim::study::StudyOptions;
 
@@ -55,10 +58,13 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         ..SimOptions::default()
     })
     .context("cannot start the demo study server on 127.0.0.1")?;
-    let setup = write_demo_config(&dir, &sim)?;
+    let ema = mindlogger::Simulator::start(mindlogger::SimOptions::new(MindLoggerApi::V2))
+        .context("cannot start the demo MindLogger server on 127.0.0.1")?;
+    let setup = write_demo_config(&dir, &sim, &ema)?;
     say(&format!(
-        "demo study server listening at {}\ndemo folder {}",
+        "demo MindTrails server listening at {}\ndemo MindLogger (v2) server listening at {}\ndemo folder {}",
         sim.base_url(),
+        ema.base_url(),
         setup.dir.display()
     ))?;
 
@@ -72,6 +78,9 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         &["decode", "demo"],
         &["report", "scale", "demo"],
         &["report", "client", "demo", "--html"],
+        // A MindLogger study: answers encrypted in the app, decrypted here with the applet passwords.
+        &["export", "ema"],
+        &["decode", "ema"],
     ];
     // Scoring needs polars, which a `--no-default-features` build leaves out.
     if cfg!(feature = "scales") {
@@ -109,11 +118,17 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         ("raw JSON backups", layout.raw_data()),
         ("marks, schedule, decoded CSV tables", layout.active_data()),
         ("reports (CSV, HTML)", layout.reports()),
+        (
+            "MindLogger answers (responses.csv, wide/)",
+            StudyLayout::new(setup.dir.join("ema"))
+                .active_data()
+                .join("mindlogger"),
+        ),
         ("cleaned, scored and wide tables", layout.processed_data()),
         ("logs", layout.logs()),
         ("config", setup.config.clone()),
     ] {
-        lines.push(format!("  {what:<38} {}", path.display()));
+        lines.push(format!("  {what:<42} {}", path.display()));
     }
     if let Some(html) = html {
         lines.push(format!("\nopen the HTML report: {}", html.display()));
@@ -162,10 +177,25 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// Write `config/server.config` and the test-only key the simulator encrypts for, readable by the owner
 /// only. The key is compiled into the binary, so an installed `mtdata` needs no source tree.
-fn write_demo_config(dir: &Path, sim: &Simulator) -> anyhow::Result<DemoSetup> {
+fn write_demo_config(
+    dir: &Path,
+    sim: &Simulator,
+    ema: &mindlogger::Simulator,
+) -> anyhow::Result<DemoSetup> {
     let keys = create_owner_only_dir(&dir.join("keys"))?;
     let key = keys.join("demo_private.pem");
     write_owner_only(&key, mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM)?;
+    // Applet passwords never go into the config text: one owner-only file each.
+    let mut applet_passwords = String::new();
+    for id in ema.applet_ids() {
+        let file = keys.join(format!("applet-{id}.pass"));
+        let password = ema
+            .applet_password(&id)
+            .context("the demo applet has no password")?;
+        write_owner_only(&file, format!("{password}\n").as_bytes())?;
+        applet_passwords.push_str(&format!("    {id}:\n      - FILE: '{}'\n", file.display()));
+    }
+    let (ema_user, ema_pass) = ema.manager();
     let study = dir.join("study");
     let config_dir = create_owner_only_dir(&dir.join("config"))?;
     let config = config_dir.join("server.config");
@@ -181,12 +211,26 @@ fn write_demo_config(dir: &Path, sim: &Simulator) -> anyhow::Result<DemoSetup> {
            DATE_FORMAT: \"%b_%d_%Y\"\n  \
            TIME_FORMAT: \"%H_%M_%S\"\n  \
            PATH: '{}'\n  \
-           NAME: Demo\n",
+           NAME: Demo\n\
+         ema:\n  \
+           PLATFORM: mindlogger-v2\n  \
+           READY: True\n  \
+           SERVER: '{}'\n  \
+           USER: {}\n  \
+           PASS: {}\n  \
+           PATH: '{}'\n  \
+           NAME: EMA demo\n  \
+           APPLETS: all\n  \
+           APPLET_PASSWORDS:\n{applet_passwords}",
         sim.base_url(),
         sim.user(),
         sim.password(),
         key.display(),
-        study.display()
+        study.display(),
+        ema.base_url(),
+        ema_user,
+        ema_pass,
+        dir.join("ema").display(),
     );
     write_owner_only(&config, text.as_bytes())?;
     Ok(DemoSetup {
