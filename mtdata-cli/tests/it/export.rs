@@ -64,6 +64,17 @@ fn demo_runs_end_to_end() {
     );
     assert!(demo.join("study/active_data/benchMark.json").exists());
     assert!(demo.join("study/active_data/study.json").exists());
+    // The MindLogger study: every applet decoded, nothing failed.
+    let applets: Vec<_> = std::fs::read_dir(demo.join("ema/active_data/mindlogger"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(applets.len(), 3, "{text}");
+    for applet in &applets {
+        let responses = std::fs::read_to_string(applet.join("responses.csv")).unwrap();
+        assert!(responses.lines().count() > 10, "{}", applet.display());
+        assert!(!responses.contains("wrong key") && !responses.contains("missing key"));
+    }
     // The key is the binary's embedded copy of the test-only key, written owner-only.
     let key = demo.join("keys/demo_private.pem");
     assert_eq!(
