@@ -1,4 +1,8 @@
 //! The `mtdata` command: back up, decrypt, check and score study data.
+//!
+//! Cargo features: `scales` (on by default) builds the scoring and reshaping verbs (`clean`, `scores`,
+//! `long-to-wide`, `prepare`) and with them polars, which takes minutes to compile;
+//! `cargo install --path mtdata-cli --no-default-features` builds everything else.
 
 mod app;
 mod args;

@@ -62,6 +62,11 @@
 //! assert_eq!(ring.decrypt_answer(None, &stored).status().as_str(), "missing key");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `openssl` (off): decrypt with the system OpenSSL (needs `libssl-dev` to build) instead of the
+//!   pure-Rust crates. Both backends give the same bytes; the tests cross-check them.
 
 mod aes_cbc;
 mod backend;

@@ -20,6 +20,13 @@
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! MindLogger applets are decoded by [`mindlogger`]: the admin panel's `responses.csv` with a status
+//! column per answer, the activity journey and one wide table per activity.
+//!
+//! # Cargo features
+//!
+//! - `openssl` (off): decrypt through the system OpenSSL (see `mtdata-crypto`).
 
 mod dates;
 mod discover;

@@ -52,6 +52,11 @@
 //! assert_eq!(client.unchecked_tasks, ["Recognition"]);
 //! println!("{scale}");
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `polars` (off): `ScaleReport::to_dataframe` and `ClientReport::to_dataframe` for notebooks. Off by
+//!   default so a report-only build does not compile polars.
 
 mod client;
 mod error;
