@@ -3,7 +3,7 @@
 //! when asked.
 //!
 //! Two backends: the pure-Rust crates (`rsa`, crypto-bigint; portable, always built) and the system OpenSSL
-//! (cargo feature `openssl`, about five times faster for RSA and twice for MindLogger's exponentiations).
+//! (cargo feature `openssl`, about seven times faster for RSA and twice for MindLogger's exponentiations).
 //! [`Backend::DEFAULT`] is OpenSSL when the feature is on.
 //!
 //! ```
