@@ -29,6 +29,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The study folder cannot be used (an export holds it).
+    #[error(transparent)]
+    Study { source: mtdata_core::error::Error },
     #[error("table {table}")]
     Core {
         table: String,

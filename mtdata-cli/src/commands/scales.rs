@@ -165,7 +165,7 @@ fn plan(args: &ScaleArgs, ctx: &Context) -> anyhow::Result<Vec<Job>> {
     }
     let config = crate::app::load_config(&ctx.global.config)?;
     let mut jobs = Vec::new();
-    for server in config.select(&args.target, false)? {
+    for server in crate::app::select_servers(&config, &args.target, false)? {
         let codebook = codebook_for(args, Study::guess_from_server_name(&server.name))
             .with_context(|| format!("server {}", server.name))?;
         let layout = server.layout();
