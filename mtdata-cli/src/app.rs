@@ -84,7 +84,8 @@ pub fn run_words(words: &[&str], ctx: &Context) -> CommandResult {
     dispatch(&cli.command, &inner)
 }
 
-/// Read the config file, with secrets from the environment, and log its warnings (unknown keys).
+/// Read the config file, with secrets from the environment, and log the warnings about the file
+/// itself (a password others can read); those about a block wait for [`select_servers`].
 pub fn load_config(path: &std::path::Path) -> anyhow::Result<mtdata_core::config::Config> {
     let config = mtdata_core::config::Config::load(path, |name| std::env::var(name).ok())?;
     for warning in &config.warnings {
@@ -113,6 +114,20 @@ fn read_password_file(
     #[cfg(not(unix))]
     let mode = None;
     Ok(mtdata_core::config::PasswordFile { text, mode })
+}
+
+/// The blocks the server argument names ([`mtdata_core::config::Config::select`]), logging the
+/// warnings of those blocks only: a block this run does not use stays quiet.
+pub fn select_servers<'c>(
+    config: &'c mtdata_core::config::Config,
+    server: &str,
+    require_ready: bool,
+) -> anyhow::Result<Vec<&'c mtdata_core::config::ServerConfig>> {
+    let selected = config.select(server, require_ready)?;
+    for warning in selected.iter().flat_map(|s| &s.warnings) {
+        tracing::warn!("{warning}");
+    }
+    Ok(selected)
 }
 
 /// Run `work` on each target (a server block or a study folder) in turn. An error stops only that

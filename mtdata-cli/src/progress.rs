@@ -37,6 +37,8 @@ impl Progress for ExportBars {
             ProgressStyle::with_template("{spinner} {prefix} {msg} {bytes} ({bytes_per_sec})")
                 .expect("valid template"),
         );
+        // Applet names come from the server: shown escaped like every server-supplied name.
+        let table = mtdata_core::names::escaped(table);
         bar.set_prefix(format!("{} {table}", self.server));
         bar.set_message(rows.map_or_else(String::new, |r| format!("{r} rows listed,")));
         bar.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -17,17 +17,25 @@
 //! | `PASS_ENV`, `USER_ENV` | new: the name of an environment variable holding the password / user |
 //! | `TIMEOUT` | new: seconds without progress before a request is abandoned (default 60) |
 //! | `PLATFORM` | new: `mindlogger-v1` or `mindlogger-v2` for a MindLogger server; absent means MindTrails |
+//! | `ALLOW_HTTP` | new: let `SERVER` be plain `http://` to another computer (a warning on every run); `http://` to this computer (`localhost`, 127.0.0.0/8, ::1) needs nothing |
 //! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`MindLoggerConfig`] and `docs/mindlogger.md` |
 //!
 //! Secrets may stay out of the file: `MTDATA_<BLOCK>_PASS` and `MTDATA_<BLOCK>_USER` (block name in
 //! upper case, other characters as `_`) override `PASS`/`USER`, and so does the variable named by
 //! `PASS_ENV`/`USER_ENV`.
 //!
+//! `SERVER` never holds a user name, password, query or fragment (refused), and messages show it as
+//! scheme, host and path ([`ServerUrl`]). Two blocks whose names give the same variable names (`a-b`
+//! and `a_b`) are refused. A file holding a `PASS` that others can read gives a warning
+//! ([`Config::warnings`], for every run); warnings about one block ([`ServerConfig::warnings`]) are
+//! for the runs that use it.
+//!
 //! A MindLogger block (`PLATFORM: mindlogger-v1|v2`) refuses the MindTrails-only keys
 //! (`DELETE_MODE`, `PRIVATE_FILE`, `INCREMENTAL`), and a block without `PLATFORM` refuses the
 //! MindLogger-only ones, so a block is never half of each.
 
 mod mindlogger;
+mod protection;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +43,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::url::ServerUrl;
 
 pub use mindlogger::{
     AppletPassword, AppletPasswordSources, AppletPasswords, AppletSelection,
@@ -61,8 +70,8 @@ pub struct ServerConfig {
     pub name: String,
     pub ready: bool,
     pub delete_mode: bool,
-    /// Base URL, always ending in `/`.
-    pub server: String,
+    /// Base URL, always ending in `/`; shown as scheme, host and path only.
+    pub server: ServerUrl,
     pub user: Option<String>,
     pub pass: Option<Secret>,
     pub private_file: Option<PathBuf>,
@@ -81,6 +90,8 @@ pub struct ServerConfig {
     pub platform: Platform,
     /// A `USER_ENV`/`PASS_ENV` naming a variable that is not set ([`ServerConfig::credentials`]).
     pub unset_credential: Option<UnsetCredential>,
+    /// Warnings about this block (unknown keys, `ALLOW_HTTP`, ...): for the runs that use it.
+    pub warnings: Vec<String>,
 }
 
 impl ServerConfig {
@@ -91,7 +102,7 @@ impl ServerConfig {
 
     /// `SERVER` + `export/<table>`.
     pub fn export_url(&self, table: &str) -> String {
-        format!("{}export/{table}", self.server)
+        self.server.join(&format!("export/{table}"))
     }
 
     /// The study folder layout.
@@ -121,8 +132,11 @@ pub struct Config {
     pub path: PathBuf,
     /// Server blocks in file order.
     pub servers: Vec<ServerConfig>,
-    /// Unknown keys and other things worth a warning.
+    /// Warnings about the file itself (a password others can read), for every run; those about one
+    /// block are in its [`ServerConfig::warnings`].
     pub warnings: Vec<String>,
+    /// Some block gives its password in the file (`PASS`).
+    pub holds_password: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -145,6 +159,7 @@ const KNOWN_KEYS: &[&str] = &[
     "APPLETS",
     "APPLET_PASSWORDS",
     "PAGE_SIZE",
+    "ALLOW_HTTP",
 ];
 
 impl Config {
@@ -154,7 +169,14 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_yaml_str(&text, path, env)
+        let mut config = Self::from_yaml_str(&text, path, env)?;
+        config
+            .warnings
+            .extend(protection::readable_password_warning(
+                path,
+                config.holds_password,
+            ));
+        Ok(config)
     }
 
     /// Parse configuration text; `path` is only used in messages.
@@ -184,20 +206,26 @@ impl Config {
                 ));
             }
         };
-        let mut servers = Vec::new();
-        let mut warnings = Vec::new();
+        let mut blocks = Vec::with_capacity(root.len());
         for (key, block) in root {
             let name = match key {
                 Yaml::String(s) => s,
                 Yaml::Integer(i) => i.to_string(),
                 other => return Err(config_error(format!("block name {other:?} is not text"))),
             };
+            blocks.push((name, block));
+        }
+        protection::refuse_env_name_collisions(path, blocks.iter().map(|(n, _)| n.as_str()))?;
+        let mut servers = Vec::with_capacity(blocks.len());
+        let mut holds_password = false;
+        for (name, block) in &blocks {
             let parser = BlockParser {
                 path,
-                block: &name,
+                block: name,
                 env: &env,
             };
-            servers.push(parser.parse(&block, &mut warnings)?);
+            holds_password |= protection::block_holds_password(block);
+            servers.push(parser.parse(block)?);
         }
         if servers.is_empty() {
             return Err(config_error(
@@ -207,7 +235,8 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             servers,
-            warnings,
+            warnings: Vec::new(),
+            holds_password,
         })
     }
 
@@ -280,7 +309,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         }
     }
 
-    fn parse(&self, block: &Yaml, warnings: &mut Vec<String>) -> Result<ServerConfig> {
+    fn parse(&self, block: &Yaml) -> Result<ServerConfig> {
+        let mut warnings = Vec::new();
         let Yaml::Hash(map) = block else {
             return Err(Error::Config {
                 path: self.path.to_owned(),
@@ -318,7 +348,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
                 },
             )
         })?;
-        let server = self.server_url(&server, warnings)?;
+        let server = self.server_url(&server, &mut get, &mut warnings)?;
         let path = self
             .string(&mut get, "PATH")?
             .ok_or_else(|| self.error("PATH", "is missing; give the study folder"))?;
@@ -365,7 +395,9 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         }
         let platform = match api {
             None => Platform::MindTrails,
-            Some(api) => Platform::MindLogger(self.mindlogger(api, &mut get, overlap, warnings)?),
+            Some(api) => {
+                Platform::MindLogger(self.mindlogger(api, &mut get, overlap, &mut warnings)?)
+            }
         };
         Ok(ServerConfig {
             name: self.block.to_owned(),
@@ -384,29 +416,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             timeout_secs,
             platform,
             unset_credential,
+            warnings,
         })
-    }
-
-    fn server_url(&self, url: &str, warnings: &mut Vec<String>) -> Result<String> {
-        let url = url.trim();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(self.error(
-                "SERVER",
-                "must start with https:// (or http:// for a local server)",
-            ));
-        }
-        let mut url = url.trim_end_matches('/').to_owned();
-        // MTData's docs said to end the URL in /api/export; its code appended export/ itself.
-        if let Some(base) = url.strip_suffix("/export") {
-            warnings.push(format!(
-                "config file {}, block \"{}\": SERVER ends in /export; using {base}/ (mtdata appends export/ itself)",
-                self.path.display(),
-                self.block
-            ));
-            url = base.to_owned();
-        }
-        url.push('/');
-        Ok(url)
     }
 
     fn env_value(&self, get: &mut impl FnMut(&str) -> Option<Yaml>, key: &str) -> Result<EnvValue> {
@@ -527,16 +538,17 @@ templeton:
         assert!(!mt.ready && mt.user.is_none() && mt.pass.is_none());
         let t = &config.servers[1];
         assert!(t.ready && t.delete_mode);
-        assert_eq!(t.server, "https://mindtrails.virginia.edu/templeton/api/");
+        assert_eq!(
+            t.server.as_str(),
+            "https://mindtrails.virginia.edu/templeton/api/"
+        );
         assert_eq!(t.study_name(), "Templeton");
         assert_eq!(t.pass.as_ref().unwrap().expose(), "s3cret");
-        assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
-        assert!(
-            config
-                .warnings
-                .iter()
-                .any(|w| w.contains("unknown key COLOUR"))
-        );
+        // MTData's documented `.../api/export` is taken silently; the unknown key is the block's.
+        assert!(mt.warnings.is_empty() && config.warnings.is_empty());
+        assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+        assert!(t.warnings[0].contains("block \"templeton\": unknown key COLOUR"));
+        assert!(config.holds_password);
     }
 
     #[test]
@@ -562,7 +574,7 @@ templeton:
         })
         .unwrap();
         assert_eq!(config.servers[0].pass.as_ref().unwrap().expose(), "env");
-        let text = "s:\n  SERVER: http://h/api/\n  PATH: x\n  PASS_ENV: LAB_PASS\n";
+        let text = "s:\n  SERVER: https://h/api/\n  PATH: x\n  PASS_ENV: LAB_PASS\n";
         // Offline commands do not need the account password; connecting does.
         let config = parse(text).unwrap();
         let err = config.servers[0].credentials().unwrap_err().to_string();
@@ -580,13 +592,17 @@ templeton:
                 "s:\n  SERVER: ftp://x/\n  PATH: x\n",
                 "key SERVER: must start with https://",
             ),
-            ("s:\n  SERVER: http://x/api/\n", "key PATH: is missing"),
             (
-                "s:\n  SERVER: http://x/api/\n  PATH: x\n  READY: maybe\n",
+                "s:\n  SERVER: 'https://u:p@x/api/'\n  PATH: x\n",
+                "key SERVER: holds a user name or password (https://x/api/)",
+            ),
+            ("s:\n  SERVER: https://x/api/\n", "key PATH: is missing"),
+            (
+                "s:\n  SERVER: https://x/api/\n  PATH: x\n  READY: maybe\n",
                 "key READY: must be True or False",
             ),
             (
-                "s:\n  SERVER: http://x/api/\n  PATH: x\n  INCREMENTAL: sometimes\n",
+                "s:\n  SERVER: https://x/api/\n  PATH: x\n  INCREMENTAL: sometimes\n",
                 "key INCREMENTAL",
             ),
             ("s: [1, 2]\n", "block \"s\" must be a mapping"),

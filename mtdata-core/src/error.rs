@@ -36,6 +36,18 @@ pub enum Error {
     /// The study schedule (`study.json`) is missing or not a schedule.
     #[error("study schedule {path}: {message}")]
     Schedule { path: PathBuf, message: String },
+    /// Another mtdata process holds the study folder's lock ([`crate::lock::StudyLock`]).
+    #[error(
+        "{holder} is using study folder {path}{}; this run left it alone: run it again when that one has finished (if none is running, look for a hung mtdata process)",
+        waited_note(*.waited)
+    )]
+    Locked {
+        path: PathBuf,
+        /// Who holds it, as it wrote itself into the lock file (`mtdata export, pid 4242`).
+        holder: String,
+        /// Seconds this run waited for it.
+        waited: u64,
+    },
     /// A file operation failed.
     #[error("{action} {path}")]
     Io {
@@ -76,6 +88,13 @@ pub fn chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+fn waited_note(seconds: u64) -> String {
+    match seconds {
+        0 => String::new(),
+        s => format!(" (waited {s} s)"),
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -2,6 +2,10 @@
 //!
 //! After [`AtomicFile::commit`] returns, the file is complete under its final name and survives a
 //! power cut; before, the final name holds either nothing or the previous complete version.
+//!
+//! Everything made here is owner-only on Unix from the moment it exists (files `0600`, folders
+//! `0700`): study folders hold participant data, so no file is ever readable by others, not even
+//! between its creation and a `chmod`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -28,21 +32,15 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Start writing `final_path`; an existing file there is replaced at commit.
     pub fn create(final_path: impl Into<PathBuf>) -> Result<Self> {
-        Self::open(final_path.into(), false, false)
-    }
-
-    /// [`AtomicFile::create`] for participant data: the file is readable and writable by its owner only
-    /// (0600 on Unix) from its first byte.
-    pub fn create_private(final_path: impl Into<PathBuf>) -> Result<Self> {
-        Self::open(final_path.into(), false, true)
+        Self::open(final_path.into(), false)
     }
 
     /// Start writing `final_path`; commit fails if a file of that name exists by then.
     pub fn create_new(final_path: impl Into<PathBuf>) -> Result<Self> {
-        Self::open(final_path.into(), true, false)
+        Self::open(final_path.into(), true)
     }
 
-    fn open(final_path: PathBuf, no_clobber: bool, private: bool) -> Result<Self> {
+    fn open(final_path: PathBuf, no_clobber: bool) -> Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = parent(&final_path);
         let name = final_path
@@ -54,15 +52,9 @@ impl AtomicFile {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        if private {
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        }
-        #[cfg(not(unix))]
-        let _ = private;
-        let file = options
+        let file = private_options()
+            .write(true)
+            .create_new(true)
             .open(&temp_path)
             .map_err(|e| Error::io("cannot create", &temp_path, e))?;
         Ok(AtomicFile {
@@ -89,9 +81,7 @@ impl AtomicFile {
             .map_err(|e| Error::io("cannot fsync", &self.temp_path, e))?;
         drop(file);
         if self.no_clobber {
-            // A hard link fails if the target exists, so a backup is never overwritten.
-            fs::hard_link(&self.temp_path, &self.final_path)
-                .map_err(|e| Error::io("cannot create", &self.final_path, e))?;
+            link_no_clobber(&self.temp_path, &self.final_path)?;
             fs::remove_file(&self.temp_path)
                 .map_err(|e| Error::io("cannot remove", &self.temp_path, e))?;
         } else {
@@ -137,6 +127,69 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Give `temp`'s complete, fsynced content the name `target`, failing if `target` exists. A hard link
+/// does it in one step. Where the file system takes no hard links (exFAT, SMB shares, FUSE sync
+/// folders: EPERM, ENOTSUP, EXDEV, ...), the content is copied into `target` created exclusively, then
+/// fsynced; a copy cut short is removed, so `target` never holds part of a file. `temp` stays for the
+/// caller to remove.
+fn link_no_clobber(temp: &Path, target: &Path) -> Result<()> {
+    match hard_link(temp, target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(Error::io("cannot create", target, e))
+        }
+        Err(link_error) => {
+            tracing::debug!(
+                "cannot hard-link {} ({link_error}); copying it instead",
+                target.display()
+            );
+            copy_no_clobber(temp, target)
+        }
+    }
+}
+
+/// The exclusive-create copy of [`link_no_clobber`].
+fn copy_no_clobber(temp: &Path, target: &Path) -> Result<()> {
+    let mut out = private_options()
+        .write(true)
+        .create_new(true)
+        .open(target)
+        .map_err(|e| Error::io("cannot create", target, e))?;
+    let copied = File::open(temp)
+        .and_then(|mut source| io::copy(&mut source, &mut out))
+        .and_then(|_| out.sync_all());
+    if let Err(e) = copied {
+        drop(out);
+        // Ours: created exclusively above. A partial copy must not stand under the final name.
+        let _ = fs::remove_file(target);
+        return Err(Error::io("cannot copy into", target, e));
+    }
+    Ok(())
+}
+
+#[cfg(not(test))]
+fn hard_link(from: &Path, to: &Path) -> io::Result<()> {
+    fs::hard_link(from, to)
+}
+
+/// In unit tests, a switch makes every hard link fail as on a file system without them.
+#[cfg(test)]
+fn hard_link(from: &Path, to: &Path) -> io::Result<()> {
+    if tests::NO_HARD_LINKS.get() {
+        // EPERM, what Linux answers for a vfat or exFAT folder.
+        return Err(io::Error::from_raw_os_error(1));
+    }
+    fs::hard_link(from, to)
+}
+
+/// `OpenOptions` that create files owner-only (`0600` on Unix): for every file of a study folder.
+pub fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
 /// Write `bytes` to `path` atomically, replacing any previous file.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path.as_ref())?;
@@ -153,9 +206,16 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("cannot fsync folder", dir, e))
 }
 
-/// Create `dir` and its parents if missing.
+/// Create `dir` and its parents if missing, owner-only (`0700` on Unix; folders that exist are left
+/// as they are).
 pub fn ensure_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("cannot create folder", dir, e))
 }
 
 /// Create `dir` and its parents if missing; on Unix the folders created are owner-only (0700), and `dir`
@@ -208,9 +268,73 @@ fn parent(path: &Path) -> &Path {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::io::Write;
 
     use super::*;
+
+    thread_local! {
+        /// Makes [`hard_link`] fail on this thread, as on exFAT.
+        pub(super) static NO_HARD_LINKS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        std::os::unix::fs::PermissionsExt::mode(&fs::metadata(path).unwrap().permissions()) & 0o777
+    }
+
+    #[test]
+    fn without_hard_links_a_backup_is_copied_and_still_never_overwrites() {
+        NO_HARD_LINKS.set(true);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("OA.json");
+        let mut file = AtomicFile::create_new(&path).unwrap();
+        file.write_all(b"[{\"id\":1}]").unwrap();
+        assert_eq!(file.commit().unwrap(), path);
+        assert_eq!(fs::read(&path).unwrap(), b"[{\"id\":1}]");
+        // The temporary file is gone: only the backup is left.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        assert_eq!(mode(&path), 0o600);
+        let mut again = AtomicFile::create_new(&path).unwrap();
+        again.write_all(b"[]").unwrap();
+        let err = again.commit().unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { source, .. } if source.kind() == io::ErrorKind::AlreadyExists),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"[{\"id\":1}]");
+        assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 0);
+        NO_HARD_LINKS.set(false);
+    }
+
+    #[test]
+    fn a_copy_that_fails_leaves_no_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("OA.json");
+        // The source is missing: the copy fails after the target was created.
+        let err = copy_no_clobber(&dir.path().join("gone"), &target).unwrap_err();
+        assert!(err.to_string().starts_with("cannot copy into"), "{err}");
+        assert!(!target.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_folders_are_owner_only_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("study/raw_data");
+        ensure_dir(&folder).unwrap();
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&dir.path().join("study")), 0o700);
+        let replaced = folder.join("benchMark.json");
+        write_atomic(&replaced, b"{}").unwrap();
+        assert_eq!(mode(&replaced), 0o600);
+        let kept = folder.join("OA.json");
+        let mut file = AtomicFile::create_new(&kept).unwrap();
+        file.write_all(b"[]").unwrap();
+        file.commit().unwrap();
+        assert_eq!(mode(&kept), 0o600);
+    }
 
     #[test]
     fn commit_replaces_and_leaves_no_temp() {
@@ -250,7 +374,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("a/b");
         ensure_private_dir(&folder).unwrap();
-        let mut file = AtomicFile::create_private(folder.join("x.csv")).unwrap();
+        let mut file = AtomicFile::create(folder.join("x.csv")).unwrap();
         file.write_all(b"x").unwrap();
         let path = file.commit().unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;

@@ -5,6 +5,7 @@
 //!   raw_data/      <Table>_<stamp>.json   byte-exact server responses (never modified)
 //!                  mindlogger/<applet id>/ MindLogger applets, answer pages and run files
 //!   active_data/   benchMark.json         high-water marks (MTData's format, extended)
+//!                  backups.json           the last backup of each table (file, size, hash)
 //!                  study.json             the study schedule (GET /api/study)
 //!                  <Table>.csv            decoded tables
 //!   reports/       integrity reports
@@ -59,6 +60,11 @@ impl StudyLayout {
     /// High-water marks, in MTData's file.
     pub fn bench_mark(&self) -> PathBuf {
         self.active_data().join("benchMark.json")
+    }
+
+    /// The last backup of each table, so that an unchanged answer is not saved again.
+    pub fn last_backups(&self) -> PathBuf {
+        self.active_data().join("backups.json")
     }
 
     /// The latest study schedule (`GET /api/study`), so reports run offline.

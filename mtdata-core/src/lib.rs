@@ -1,6 +1,8 @@
 //! Vocabulary shared by every mtdata crate: the MTData-compatible configuration, the study folder
 //! layout, raw backup file names and the one reader of their contents ([`raw_rows`]), table-name
-//! validation, crash-safe file writes, the questionnaire catalogue ([`catalog`]: items, valid
+//! validation, crash-safe owner-only file writes, the study lock ([`lock`]), server URLs ([`url`]),
+//! server-supplied names shown escaped ([`names`]), spreadsheet-safe CSV cells ([`csv_cell`]), size
+//! limits on what servers send ([`limits`]), the questionnaire catalogue ([`catalog`]: items, valid
 //! values and PNA codes per study) and the MindLogger vocabulary ([`mindlogger`]: applet ids, run
 //! files; `docs/mindlogger.md`).
 //!
@@ -32,15 +34,20 @@
 
 pub mod catalog;
 pub mod config;
+pub mod csv_cell;
 pub mod decoded;
 pub mod error;
 pub mod fsutil;
 pub mod layout;
+pub mod limits;
+pub mod lock;
 pub mod mindlogger;
+pub mod names;
 pub mod raw_rows;
 pub mod schedule;
 pub mod secret;
 pub mod table;
+pub mod url;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

@@ -6,7 +6,9 @@ use std::fmt;
 pub const MAX_TABLE_NAME_LEN: usize = 100;
 
 /// A table name that is safe to use in a file name: 1 to 100 ASCII letters, digits, `_` or `-`,
-/// starting with a letter or digit.
+/// starting with a letter or digit, and not a Windows device name (`CON`, `NUL`, `COM1`, ...).
+/// Names of one listing that differ only by case are refused by the export, which sees the whole list
+/// ([`crate::names::case_collisions`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableName(String);
 
@@ -23,7 +25,7 @@ impl TableName {
     /// Check `name` and wrap it.
     pub fn new(name: &str) -> Result<Self, InvalidTableName> {
         let refuse = |reason| InvalidTableName {
-            shown: shown(name),
+            shown: crate::names::shown(name),
             reason,
         };
         if name.is_empty() {
@@ -49,6 +51,11 @@ impl TableName {
         if !name.as_bytes()[0].is_ascii_alphanumeric() {
             return Err(refuse("does not start with a letter or digit"));
         }
+        if crate::names::is_reserved(name) {
+            return Err(refuse(
+                "is a Windows device name (CON, NUL, COM1, ...), which cannot be a file",
+            ));
+        }
         Ok(TableName(name.to_owned()))
     }
 
@@ -66,17 +73,6 @@ impl fmt::Display for TableName {
 impl AsRef<str> for TableName {
     fn as_ref(&self) -> &str {
         &self.0
-    }
-}
-
-/// A name quoted with control characters escaped, cut to 60 characters.
-fn shown(name: &str) -> String {
-    let escaped: String = name.chars().flat_map(char::escape_debug).collect();
-    if escaped.chars().count() > 60 {
-        let cut: String = escaped.chars().take(60).collect();
-        format!("\"{cut}…\" ({} bytes)", name.len())
-    } else {
-        format!("\"{escaped}\"")
     }
 }
 
@@ -113,6 +109,9 @@ mod tests {
             "ü",
             &long,
             "_tmp",
+            "CON",
+            "nul",
+            "Com1",
         ] {
             let err = TableName::new(name).unwrap_err();
             assert!(err.to_string().starts_with("table name "), "{err}");

@@ -33,7 +33,7 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// `Debug` hides the decrypted value, so an outcome can be logged without leaking a participant id.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum FieldOutcome {
-    /// Ciphertext that decrypted to a participant id (ASCII digits).
+    /// Ciphertext that decrypted to a participant id (1 to 19 ASCII digits).
     Decrypted(String),
     /// A plain id (ASCII digits) from a server with encryption disabled; kept as sent (whitespace trimmed).
     NotEncrypted(String),
@@ -119,11 +119,21 @@ fn is_id(bytes: &[u8]) -> bool {
     !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit)
 }
 
+/// The longest participant id a plaintext may be: a Java `long` has 19 digits.
+const MAX_ID_DIGITS: usize = 19;
+
+/// A decrypted plaintext that is a participant id: 1 to 19 ASCII digits. A wrong key under implicit
+/// rejection gives random bytes of random length; the chance they pass is about 10^-19 per field.
+fn is_decrypted_id(bytes: &[u8]) -> bool {
+    bytes.len() <= MAX_ID_DIGITS && is_id(bytes)
+}
+
 impl PrivateKey {
     /// Classify and decrypt one field as the MindTrails server wrote it (`None` = JSON null).
     ///
-    /// A plaintext that is not a run of ASCII digits counts as [`FieldOutcome::WrongKeyOrCorrupt`]: with
-    /// implicit rejection (OpenSSL 3.2+ and others) a wrong key yields random bytes instead of an error.
+    /// A plaintext that is not 1 to 19 ASCII digits counts as [`FieldOutcome::WrongKeyOrCorrupt`]: with
+    /// implicit rejection (OpenSSL 3.2+ and others) a wrong key yields random bytes instead of an error, so
+    /// the check does not depend on the library's version.
     pub fn decrypt_field(&self, field: &str) -> FieldOutcome {
         let trimmed = field.trim();
         if trimmed.is_empty() {
@@ -139,7 +149,7 @@ impl PrivateKey {
             None => return FieldOutcome::NotBase64,
         };
         match self.decrypt(&ciphertext) {
-            Ok(plain) if is_id(&plain) => match String::from_utf8(plain) {
+            Ok(plain) if is_decrypted_id(&plain) => match String::from_utf8(plain) {
                 Ok(id) => FieldOutcome::Decrypted(id),
                 Err(_) => FieldOutcome::WrongKeyOrCorrupt,
             },
@@ -192,6 +202,43 @@ mod tests {
             FieldStatus::Failed
         );
         assert_eq!(FieldOutcome::NotBase64.status().as_str(), "failed");
+    }
+
+    #[test]
+    fn a_decrypted_id_has_1_to_19_digits() {
+        use base64::engine::general_purpose::STANDARD;
+        use rsa::pkcs8::DecodePublicKey;
+        let public = rsa::RsaPublicKey::from_public_key_der(include_bytes!(
+            "../../fixtures/keys/test_public.der"
+        ))
+        .unwrap();
+        let key = key();
+        let field = |plain: &str| {
+            let ct = public
+                .encrypt(
+                    &mut rsa::rand_core::OsRng,
+                    rsa::Pkcs1v15Encrypt,
+                    plain.as_bytes(),
+                )
+                .unwrap();
+            key.decrypt_field(&STANDARD.encode(ct))
+        };
+        assert_eq!(field("7"), FieldOutcome::Decrypted("7".into()));
+        let longest = "9".repeat(19);
+        assert_eq!(field(&longest), FieldOutcome::Decrypted(longest.clone()));
+        for not_an_id in [
+            "9".repeat(20),
+            String::new(),
+            "12a".into(),
+            " 12".into(),
+            "-5".into(),
+        ] {
+            assert_eq!(
+                field(&not_an_id),
+                FieldOutcome::WrongKeyOrCorrupt,
+                "{not_an_id:?}"
+            );
+        }
     }
 
     proptest! {

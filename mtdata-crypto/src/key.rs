@@ -190,32 +190,56 @@ fn openssl_imp(_rust: &RsaPrivateKey) -> Result<Imp, KeyError> {
     })
 }
 
-/// OpenSSL 3.2 added implicit rejection to `RSA_PKCS1_PADDING`; this padding mode turns it off.
+/// OpenSSL 3.2 added implicit rejection to `RSA_PKCS1_PADDING`; this padding mode turns it off. Some
+/// distributions backported implicit rejection (and this mode) to older versions, so the mode is always
+/// asked for, whatever the version number says.
 #[cfg(feature = "openssl")]
 const RSA_PKCS1_NO_IMPLICIT_REJECT_PADDING: i32 = 8;
+
+/// OpenSSL's reason code for a padding mode it does not know.
+#[cfg(feature = "openssl")]
+const RSA_R_UNKNOWN_PADDING_TYPE: i32 = 118;
+
+/// Set once this OpenSSL turned out not to know the explicit-rejection mode.
+#[cfg(feature = "openssl")]
+static EXPLICIT_MODE_UNKNOWN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 #[cfg(feature = "openssl")]
 fn openssl_decrypt(
     rsa: &openssl::rsa::Rsa<openssl::pkey::Private>,
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
-    use std::sync::OnceLock;
-    static PADDING: OnceLock<openssl::rsa::Padding> = OnceLock::new();
-    let padding = *PADDING.get_or_init(|| {
-        if openssl::version::number() >= 0x3020_0000 {
-            openssl::rsa::Padding::from_raw(RSA_PKCS1_NO_IMPLICIT_REJECT_PADDING)
-        } else {
-            openssl::rsa::Padding::PKCS1
-        }
-    });
+    use std::sync::atomic::Ordering;
     let mut out = vec![0u8; ciphertext.len()];
-    match rsa.private_decrypt(ciphertext, &mut out, padding) {
+    if !EXPLICIT_MODE_UNKNOWN.load(Ordering::Relaxed) {
+        let explicit = openssl::rsa::Padding::from_raw(RSA_PKCS1_NO_IMPLICIT_REJECT_PADDING);
+        match rsa.private_decrypt(ciphertext, &mut out, explicit) {
+            Ok(len) => {
+                out.truncate(len);
+                return Ok(out);
+            }
+            Err(stack) if !is_unknown_padding(&stack) => return Err(DecryptError::Rejected),
+            // This OpenSSL predates the mode, hence implicit rejection: plain PKCS#1 rejects explicitly.
+            Err(_) => EXPLICIT_MODE_UNKNOWN.store(true, Ordering::Relaxed),
+        }
+    }
+    match rsa.private_decrypt(ciphertext, &mut out, openssl::rsa::Padding::PKCS1) {
         Ok(len) => {
             out.truncate(len);
             Ok(out)
         }
         Err(_) => Err(DecryptError::Rejected),
     }
+}
+
+/// Whether OpenSSL refused a padding mode because it does not know it (rather than a ciphertext).
+#[cfg(feature = "openssl")]
+fn is_unknown_padding(stack: &openssl::error::ErrorStack) -> bool {
+    stack
+        .errors()
+        .iter()
+        .any(|e| e.reason_code() == RSA_R_UNKNOWN_PADDING_TYPE)
 }
 
 fn zeroize_vec(mut bytes: Vec<u8>) {
@@ -368,4 +392,47 @@ fn permission_warning(path: &Path, meta: &std::fs::Metadata) -> Option<KeyPermis
 #[cfg(not(unix))]
 fn permission_warning(_path: &Path, _meta: &std::fs::Metadata) -> Option<KeyPermissionWarning> {
     None
+}
+
+#[cfg(all(test, feature = "openssl"))]
+mod openssl_tests {
+    use super::*;
+
+    const PEM: &[u8] = include_bytes!("../../fixtures/keys/test_private_pkcs1.pem");
+
+    #[test]
+    fn only_a_padding_mode_openssl_does_not_know_is_taken_for_one() {
+        let rsa = openssl::rsa::Rsa::private_key_from_pem(PEM).unwrap();
+        let garbage = vec![7u8; rsa.size() as usize];
+        let mut out = vec![0u8; rsa.size() as usize];
+        let unknown = rsa
+            .private_decrypt(&garbage, &mut out, openssl::rsa::Padding::from_raw(99))
+            .unwrap_err();
+        assert!(is_unknown_padding(&unknown), "{unknown}");
+        // A ciphertext refused under a known mode is a rejection, never a reason to fall back.
+        let refused = rsa
+            .private_decrypt(&garbage, &mut out, openssl::rsa::Padding::PKCS1_OAEP)
+            .unwrap_err();
+        assert!(!is_unknown_padding(&refused), "{refused}");
+    }
+
+    #[test]
+    fn decrypts_and_rejects_on_this_openssl_whatever_its_version() {
+        let rsa = openssl::rsa::Rsa::private_key_from_pem(PEM).unwrap();
+        let mut ct = vec![0u8; rsa.size() as usize];
+        let len = rsa
+            .public_encrypt(b"4242", &mut ct, openssl::rsa::Padding::PKCS1)
+            .unwrap();
+        ct.truncate(len);
+        assert_eq!(openssl_decrypt(&rsa, &ct).unwrap(), b"4242");
+        // A damaged ciphertext is an error with the explicit mode and with the fallback alike.
+        ct[10] ^= 0x55;
+        assert!(openssl_decrypt(&rsa, &ct).is_err());
+        let explicit_known = !EXPLICIT_MODE_UNKNOWN.load(std::sync::atomic::Ordering::Relaxed);
+        // OpenSSL 3.2 and later know the mode; a library that does not know it predates implicit
+        // rejection. (3.0, installed here, does not know it.)
+        if openssl::version::number() >= 0x3020_0000 {
+            assert!(explicit_known);
+        }
+    }
 }

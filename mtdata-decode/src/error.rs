@@ -56,6 +56,9 @@ pub enum Error {
         #[source]
         source: Box<mtdata_core::error::Error>,
     },
+    /// The study folder cannot be used (an export holds it).
+    #[error(transparent)]
+    Study { source: mtdata_core::error::Error },
     #[error("table {table}")]
     Core {
         table: String,

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::{CellStatus, iso_column, status_column};
 use mtdata_core::raw_rows::unescape;
 use mtdata_crypto::{FieldOutcome, FieldStatus, PrivateKey};
@@ -30,12 +31,14 @@ pub(crate) struct Plan {
     pub(crate) header: Vec<String>,
     /// The `*RSA` columns.
     pub(crate) encrypted: Vec<String>,
+    /// How free-text cells are written.
+    pub(crate) cells: CsvCells,
 }
 
 impl Plan {
     /// Every column as sent, each `*RSA` column followed by its status column, each date column by its ISO
     /// column (the decoded-table contract of [`mtdata_core::decoded`]).
-    pub(crate) fn new(columns: &Columns) -> Self {
+    pub(crate) fn new(columns: &Columns, cells: CsvCells) -> Self {
         let mut plan = Vec::new();
         let mut encrypted = Vec::new();
         for col in 0..columns.names.len() as u32 {
@@ -64,6 +67,7 @@ impl Plan {
             columns: plan,
             header,
             encrypted,
+            cells,
         }
     }
 }
@@ -233,10 +237,10 @@ fn classify_without_key(text: &str) -> Option<FieldOutcome> {
     }
 }
 
-pub(crate) fn render_header(header: &[String]) -> Vec<u8> {
+pub(crate) fn render_header(header: &[String], cells: CsvCells) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
-    // Writing into a Vec cannot fail.
-    let _ = writer.write_record(header);
+    // Writing into a Vec cannot fail. Column names come from the server too.
+    let _ = writer.write_record(header.iter().map(|name| cells.cell(name).into_owned()));
     writer.into_inner().unwrap_or_default()
 }
 
@@ -264,7 +268,7 @@ fn render_rows(
         for out in &plan.columns {
             let written = match *out {
                 OutColumn::Value(col) => {
-                    write_value(&mut writer, cells[col as usize], &mut scratch)
+                    write_value(&mut writer, cells[col as usize], plan.cells, &mut scratch)
                 }
                 OutColumn::Decrypted(col) => {
                     let cell = cells[col as usize];
@@ -273,7 +277,7 @@ fn render_rows(
                             writer.write_field(outcome.value().unwrap_or_default())
                         }
                         // Failures keep what was sent.
-                        _ => write_value(&mut writer, cell, &mut scratch),
+                        _ => write_value(&mut writer, cell, plan.cells, &mut scratch),
                     }
                 }
                 OutColumn::Status(col) => {
@@ -336,11 +340,12 @@ fn cache_key(raw: &str) -> Cow<'_, str> {
     }
 }
 
-/// A JSON value as a CSV cell: strings unquoted, null empty, numbers and booleans as sent, lists and
-/// objects as compact JSON text.
+/// A JSON value as a CSV cell: strings unquoted (spreadsheet-safe as `cells` says), null empty, numbers
+/// and booleans as sent, lists and objects as compact JSON text.
 fn write_value(
     writer: &mut csv::Writer<Vec<u8>>,
     cell: Option<&str>,
+    cells: CsvCells,
     scratch: &mut String,
 ) -> csv::Result<()> {
     let Some(text) = cell else {
@@ -348,7 +353,7 @@ fn write_value(
     };
     match text.as_bytes()[0] {
         b'n' => writer.write_field(""),
-        b'"' => writer.write_field(unescape(text).as_bytes()),
+        b'"' => writer.write_field(cells.cell_bytes(unescape(text).as_bytes())),
         b'[' | b'{' if text.bytes().any(|b| b.is_ascii_whitespace()) => {
             scratch.clear();
             match serde_json::from_str::<serde_json::Value>(text) {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use mtdata_core::fsutil::{AtomicFile, ensure_dir, write_atomic};
 use mtdata_core::layout::StudyLayout;
+use mtdata_core::lock::StudyLock;
 use mtdata_core::table::TableName;
 use mtdata_crypto::PrivateKey;
 
@@ -29,14 +30,23 @@ pub fn summary_path(layout: &StudyLayout, table: &str) -> PathBuf {
 
 /// Decode the tables of a study (all with backups, or `options.table`) and replace their CSV and summary files.
 ///
+/// Decode holds the study's lock (`active_data/.mtdata.lock`, the one export holds) while it runs: it
+/// waits up to `options.lock_wait` for a running export to finish, so it reads only complete exports and
+/// an export started meanwhile waits its turn instead of clearing decode's temporary files.
+///
 /// One table failing to write does not stop the others; its error is in its [`TableOutcome`].
-/// Errors returned here stop the whole study: `raw_data/` cannot be listed, or the named table has no backups.
+/// Errors returned here stop the whole study: `raw_data/` cannot be listed, the named table has no
+/// backups, or an export held the study folder for longer than `options.lock_wait`.
 pub fn decode_study(
     layout: &StudyLayout,
     key: Option<&PrivateKey>,
     options: &DecodeOptions,
 ) -> Result<Vec<TableOutcome>> {
     let raw_dir = layout.raw_data();
+    // A study folder without backups is an error before any folder is made for the lock.
+    list_raw_files(&raw_dir)?;
+    let _lock = StudyLock::acquire(layout, "mtdata decode", options.lock_wait)
+        .map_err(|source| Error::Study { source })?;
     let mut tables = list_raw_files(&raw_dir)?;
     if let Some(table) = &options.table {
         TableName::new(table)?;

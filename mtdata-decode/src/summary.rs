@@ -61,7 +61,14 @@ impl TableSummary {
         self.fields.failed > 0 || !self.bad_files.is_empty()
     }
 
-    /// One-line explanations of the problems, with what to do.
+    /// Most ciphertexts do not decrypt: the key is more likely wrong than the data damaged. Reported as one
+    /// "wrong key?" line for the table, never field by field.
+    pub fn wrong_key_suspected(&self) -> bool {
+        let f = &self.fields;
+        f.failed_wrong_key_or_corrupt > f.decrypted
+    }
+
+    /// One-line explanations of the problems, with what to do (one line per kind of problem).
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         let f = &self.fields;
@@ -72,14 +79,20 @@ impl TableSummary {
                 self.table, f.failed_no_key
             ));
         }
-        if f.failed_wrong_key_or_corrupt > 0 {
-            let hint = if f.decrypted == 0 {
-                "none decrypted: is this the private key of this server?"
-            } else {
-                "the ciphertext is kept and the row marked failed in the _status column"
-            };
+        if self.wrong_key_suspected() {
             out.push(format!(
-                "table {}: {} encrypted fields do not decrypt with this key (wrong key or corrupt); {hint}",
+                "table {}: wrong key? {} of {} encrypted fields do not decrypt with this key ({} decrypted); \
+                 check that PRIVATE_FILE (or --key) is this server's private key; the ciphertext is kept and \
+                 the rows marked failed in the _status column",
+                self.table,
+                f.failed_wrong_key_or_corrupt,
+                f.failed_wrong_key_or_corrupt + f.decrypted,
+                f.decrypted
+            ));
+        } else if f.failed_wrong_key_or_corrupt > 0 {
+            out.push(format!(
+                "table {}: {} encrypted fields do not decrypt with this key (wrong key or corrupt); the \
+                 ciphertext is kept and the row marked failed in the _status column",
                 self.table, f.failed_wrong_key_or_corrupt
             ));
         }

@@ -10,6 +10,8 @@ use crate::discover::{RawFile, sort_files};
 use crate::render::{Plan, decrypt_distinct, render_header, render_in_order};
 use crate::store::{Row, TableState};
 use crate::summary::{FileProblem, TableSummary};
+use mtdata_core::csv_cell::CsvCells;
+use std::time::Duration;
 
 /// Options of a decode, with defaults a notebook cell can start from.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +20,12 @@ pub struct DecodeOptions {
     pub table: Option<String>,
     /// Worker threads for decryption and rendering; all cores when `None`.
     pub threads: Option<NonZeroUsize>,
+    /// Free-text cells a spreadsheet would run as formulas get a leading `'` (the default), or every
+    /// cell is written as the data holds it ([`CsvCells::Raw`], for tools); `docs/decode.md`.
+    pub csv_cells: CsvCells,
+    /// How long [`crate::decode_study`] waits for a running export to release the study folder
+    /// (default: not at all, an error at once).
+    pub lock_wait: Duration,
 }
 
 impl DecodeOptions {
@@ -104,10 +112,10 @@ pub(crate) fn decode_table_into(
     let mut kept: Vec<&Row> = state.rows().collect();
     kept.sort_by(|a, b| a.key.cmp(&b.key));
 
-    let plan = Plan::new(&state.columns);
+    let plan = Plan::new(&state.columns, options.csv_cells);
     summary.encrypted_columns = plan.encrypted.clone();
     let outcomes = decrypt_distinct(&state, &kept, key, threads, &mut summary);
-    let written = sink(render_header(&plan.header))
+    let written = sink(render_header(&plan.header, plan.cells))
         .and_then(|_| render_in_order(&state, &plan, &outcomes, &kept, threads, sink));
 
     summary.rows_read = state.rows_read;

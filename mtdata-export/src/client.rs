@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use mtdata_core::config::ServerConfig;
+use mtdata_core::limits::{self, MAX_LISTED_TABLES, MAX_TABLE_LIST_BYTES};
+use mtdata_core::url::ServerUrl;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -53,8 +55,12 @@ pub enum HttpFailure {
     /// 401 or 403 on a read: the credentials are wrong or not an admin's.
     Auth(u16),
     NotFound,
+    /// A 3xx: redirects are never followed (a DELETE must not turn into a GET elsewhere).
+    Redirect(u16),
     /// Another status, after retries where it was worth retrying.
     Status(u16),
+    /// The answer is larger than a limit of [`mtdata_core::limits`]; the text names it.
+    TooLarge(String),
     /// No answer: connection refused or reset, timeout, broken body.
     Transport(String),
 }
@@ -64,7 +70,11 @@ impl std::fmt::Display for HttpFailure {
         match self {
             HttpFailure::Auth(s) | HttpFailure::Status(s) => write!(f, "HTTP {s}"),
             HttpFailure::NotFound => f.write_str("HTTP 404"),
-            HttpFailure::Transport(what) => f.write_str(what),
+            HttpFailure::Redirect(s) => write!(
+                f,
+                "HTTP {s}, a redirect, which mtdata does not follow; check that SERVER is the server's own address (https://, full path)"
+            ),
+            HttpFailure::TooLarge(what) | HttpFailure::Transport(what) => f.write_str(what),
         }
     }
 }
@@ -75,6 +85,7 @@ impl HttpFailure {
         match status {
             401 | 403 => HttpFailure::Auth(status),
             404 => HttpFailure::NotFound,
+            300..=399 => HttpFailure::Redirect(status),
             other => HttpFailure::Status(other),
         }
     }
@@ -83,7 +94,10 @@ impl HttpFailure {
         match self {
             HttpFailure::Status(s) => *s >= 500 || *s == 429 || *s == 408,
             HttpFailure::Transport(_) => true,
-            HttpFailure::Auth(_) | HttpFailure::NotFound => false,
+            HttpFailure::Auth(_)
+            | HttpFailure::NotFound
+            | HttpFailure::Redirect(_)
+            | HttpFailure::TooLarge(_) => false,
         }
     }
 }
@@ -106,7 +120,7 @@ pub(crate) struct Fetched {
 }
 
 /// The HTTP client of one server: `TIMEOUT` for connecting, for the headers and for every read of the body,
-/// and retries of 5xx, 408, 429 and connection errors with exponential backoff.
+/// retries of 5xx, 408, 429 and connection errors with exponential backoff, and no redirects followed.
 pub(crate) struct Http {
     client: reqwest::blocking::Client,
     retry: RetryPolicy,
@@ -120,6 +134,9 @@ impl Http {
             // slow but moving download of a huge table is never cut, a stalled one is.
             .timeout(Duration::from_secs(timeout_secs))
             .user_agent(concat!("mtdata/", env!("CARGO_PKG_VERSION")))
+            // A redirected DELETE comes back as a GET elsewhere (301, 302) that "succeeds"; a
+            // redirect is a failure to look into, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Client)?;
         Ok(Http { client, retry })
@@ -191,7 +208,7 @@ impl Http {
 /// A connection to one MindTrails study server.
 pub struct ServerClient {
     http: Http,
-    base: String,
+    base: ServerUrl,
     user: String,
     pass: String,
 }
@@ -199,7 +216,7 @@ pub struct ServerClient {
 impl std::fmt::Debug for ServerClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerClient")
-            .field("base", &self.base)
+            .field("base", &self.base.to_string())
             .finish_non_exhaustive()
     }
 }
@@ -229,7 +246,7 @@ impl ServerClient {
             let response = self
                 .http
                 .client()
-                .get(format!("{}{path}", self.base))
+                .get(self.base.join(path))
                 .basic_auth(&self.user, Some(&self.pass))
                 .send()
                 .map_err(transport)?;
@@ -240,20 +257,51 @@ impl ServerClient {
         })
     }
 
-    /// `GET` a small JSON document whole.
-    pub fn get_bytes(&self, path: &str) -> std::result::Result<Vec<u8>, HttpFailure> {
+    /// `GET` a small JSON document whole: at most `limit` bytes, else [`HttpFailure::TooLarge`] naming
+    /// `what` and `limit_name` (the constant of [`mtdata_core::limits`]).
+    pub fn get_bytes(
+        &self,
+        path: &str,
+        what: &str,
+        limit: usize,
+        limit_name: &str,
+    ) -> std::result::Result<Vec<u8>, HttpFailure> {
         self.http.with_retries(|| {
             let response = self.get(path)?;
-            response.bytes().map(|b| b.to_vec()).map_err(transport)
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(response, limit as u64 + 1),
+                &mut body,
+            )
+            .map_err(|e| HttpFailure::Transport(format!("the response body broke off ({e})")))?;
+            if body.len() > limit {
+                return Err(HttpFailure::TooLarge(format!(
+                    "{what} is larger than {}, the limit ({limit_name})",
+                    limits::mib(limit)
+                )));
+            }
+            Ok(body)
         })
     }
 
     /// `GET export/`: the tables and whether they may be deleted.
     pub fn list_tables(&self) -> std::result::Result<Vec<TableInfo>, HttpFailure> {
-        let bytes = self.get_bytes("export/")?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        let bytes = self.get_bytes(
+            "export/",
+            "the table list",
+            MAX_TABLE_LIST_BYTES,
+            "MAX_TABLE_LIST_BYTES",
+        )?;
+        let tables: Vec<TableInfo> = serde_json::from_slice(&bytes).map_err(|e| {
             HttpFailure::Transport(format!("the table list is not the expected JSON ({e})"))
-        })
+        })?;
+        if tables.len() > MAX_LISTED_TABLES {
+            return Err(HttpFailure::TooLarge(format!(
+                "the table list has {} tables, more than the limit of {MAX_LISTED_TABLES} (MAX_LISTED_TABLES)",
+                tables.len()
+            )));
+        }
+        Ok(tables)
     }
 
     /// `DELETE export/<table>/<id>`.
@@ -262,7 +310,7 @@ impl ServerClient {
             let response = self
                 .http
                 .client()
-                .delete(format!("{}export/{table}/{id}", self.base))
+                .delete(self.base.join(&format!("export/{table}/{id}")))
                 .basic_auth(&self.user, Some(&self.pass))
                 .send()
                 .map_err(transport)?;
@@ -270,7 +318,7 @@ impl ServerClient {
                 200..=299 => Ok(DeleteOutcome::Deleted),
                 404 => Ok(DeleteOutcome::AlreadyGone),
                 403 => Ok(DeleteOutcome::Refused),
-                other => Err(HttpFailure::Status(other)),
+                other => Err(HttpFailure::of_status(other)),
             }
         });
         result.unwrap_or_else(DeleteOutcome::Failed)

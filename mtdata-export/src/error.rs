@@ -9,11 +9,6 @@ pub enum Error {
     /// The configuration or the study folder is unusable.
     #[error(transparent)]
     Core(#[from] mtdata_core::Error),
-    /// Another mtdata process holds the study folder.
-    #[error(
-        "another mtdata run is using {path}; this run left it alone (if none is running, look for a hung mtdata process)"
-    )]
-    Locked { path: PathBuf },
     /// The server could not be reached or answered badly even after retries.
     // The caller knows which server it exported; the CLI names it once.
     #[error("{what}")]

@@ -8,7 +8,7 @@
 //! Deleteable tables are downloaded whole when rows are to be deleted, so every row a failed or
 //! lost DELETE left behind is seen, backed up again and deleted by the next run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,13 +17,16 @@ use std::time::{Duration, Instant};
 use mtdata_core::config::{IncrementalMode, ServerConfig};
 use mtdata_core::fsutil::{self, AtomicFile};
 use mtdata_core::layout::{FileStamp, RawFileName, StudyLayout};
+use mtdata_core::limits::MAX_SCHEDULE_BYTES;
+use mtdata_core::lock::StudyLock;
+use mtdata_core::names::{case_collisions, escaped};
 use mtdata_core::raw_rows::{Row, RowDate, ScanError, scan_array};
 use mtdata_core::table::TableName;
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use crate::client::{DeleteOutcome, HttpFailure, RetryPolicy, ServerClient, TableInfo};
 use crate::error::{Error, Result};
-use crate::marks::{Mark, Marks};
+use crate::marks::{BackupRecord, LastBackups, Mark, Marks};
 
 /// Which tables to export: MTData's `SCALE` argument.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -110,11 +113,17 @@ pub struct TableSummary {
     pub bytes: u64,
     /// The backup written, if any.
     pub backup: Option<PathBuf>,
+    /// The answer was byte for byte this earlier backup, which already holds its rows, so it was not
+    /// saved again (a table whose deletes keep failing is not copied in full every run).
+    pub not_repeated: Option<PathBuf>,
     pub deleted: u64,
     /// Rows whose DELETE answered 404 (already gone).
     pub already_gone: u64,
     /// Rows left on the server because a DELETE failed; the next run retries them.
     pub delete_failed: u64,
+    /// Rows whose DELETE answered success or 404 but which a re-read of the table still found on the
+    /// server (a missing or misrouted delete route). Not counted in `deleted` or `already_gone`.
+    pub still_on_server: u64,
     /// Rows at or below the previous mark found again on the server (left by earlier failures).
     pub leftovers: u64,
     /// With `dry_run`: rows that would have been deleted.
@@ -134,9 +143,11 @@ impl TableSummary {
             new_rows: 0,
             bytes: 0,
             backup: None,
+            not_repeated: None,
             deleted: 0,
             already_gone: 0,
             delete_failed: 0,
+            still_on_server: 0,
             leftovers: 0,
             would_delete: 0,
             mark: None,
@@ -176,7 +187,7 @@ impl ServerReport {
     pub fn has_problems(&self) -> bool {
         self.tables
             .iter()
-            .any(|t| t.failed() || t.delete_failed > 0)
+            .any(|t| t.failed() || t.delete_failed > 0 || t.still_on_server > 0)
             || matches!(self.schedule, ScheduleStatus::Failed(_))
     }
 }
@@ -200,21 +211,24 @@ pub fn export_server(
         stale_files_removed,
         mut marks,
     } = open_study(&layout)?;
+    let mut backups = LastBackups::load(&layout.last_backups());
     let client = ServerClient::new(server, options.retry.clone())?;
 
     let listed = client
         .list_tables()
         .map_err(|failure| server_failure(server, "cannot list tables", failure))?;
+    // On Windows and macOS `OA` and `oa` would be one file: neither is used.
+    let same_but_case = case_collisions(listed.iter().map(|t| t.name.as_str()));
     let chosen = choose_tables(&listed, &options.scale);
 
     let mut tables = Vec::with_capacity(chosen.len());
     for (name, deleteable, size) in chosen {
         let started = Instant::now();
-        let mut summary = match TableName::new(&name) {
-            Err(invalid) => {
+        let mut summary = match checked_table_name(&name, &same_but_case) {
+            Err(why) => {
                 let mut summary = TableSummary::new(&name, deleteable);
                 summary.status = TableStatus::Failed(format!(
-                    "server {} listed a {invalid}; skipped, nothing written or deleted",
+                    "server {} listed a {why}; skipped, nothing written or deleted",
                     server.name
                 ));
                 summary
@@ -230,7 +244,8 @@ pub fn export_server(
                     mark: marks.get(table.as_str()).cloned(),
                     options,
                 };
-                let (summary, new_mark) = job.run(progress)?;
+                let (summary, new_mark) = job.run(progress, &mut backups)?;
+                backups.save(&layout.last_backups())?;
                 if let Some(mark) = new_mark {
                     marks.tables.insert(table.as_str().to_owned(), mark);
                     marks.save(&layout.bench_mark())?;
@@ -257,7 +272,7 @@ pub fn export_server(
 /// A study folder held by one export.
 pub(crate) struct OpenStudy {
     /// The study's lock, released by the kernel when the process ends.
-    pub lock: File,
+    pub lock: StudyLock,
     /// Temporary files of an earlier, interrupted run, removed.
     pub stale_files_removed: usize,
     pub marks: Marks,
@@ -268,7 +283,7 @@ pub(crate) fn open_study(layout: &StudyLayout) -> Result<OpenStudy> {
     for dir in [layout.raw_data(), layout.active_data(), layout.logs()] {
         fsutil::ensure_dir(&dir)?;
     }
-    let lock = lock_study(layout)?;
+    let lock = StudyLock::acquire(layout, "mtdata export", Duration::ZERO)?;
     let mut stale_files_removed = fsutil::remove_stale_temp_files(&layout.raw_data())?;
     stale_files_removed += fsutil::remove_stale_temp_files(&layout.active_data())?;
     Ok(OpenStudy {
@@ -276,32 +291,6 @@ pub(crate) fn open_study(layout: &StudyLayout) -> Result<OpenStudy> {
         stale_files_removed,
         marks: Marks::load(&layout.bench_mark())?,
     })
-}
-
-fn lock_study(layout: &StudyLayout) -> Result<File> {
-    let path = layout.lock_file();
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| mtdata_core::Error::Io {
-            action: "cannot open lock file",
-            path: path.clone(),
-            source: e,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
-            path: layout.root().to_owned(),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(mtdata_core::Error::Io {
-            action: "cannot lock",
-            path,
-            source: e,
-        }
-        .into()),
-    }
 }
 
 pub(crate) fn server_failure(server: &ServerConfig, what: &str, failure: HttpFailure) -> Error {
@@ -316,6 +305,27 @@ pub(crate) fn server_failure(server: &ServerConfig, what: &str, failure: HttpFai
             what: format!("{what} at {}: {other}", server.server),
         },
     }
+}
+
+/// A listed name as a table name: refused when it cannot be a file name, or when another listed name
+/// equals it but for case. The refusal is for a message ("server s listed a ...").
+fn checked_table_name(
+    name: &str,
+    same_but_case: &BTreeSet<String>,
+) -> std::result::Result<TableName, String> {
+    let table = TableName::new(name).map_err(|invalid| invalid.to_string())?;
+    if same_but_case.contains(name) {
+        let others: Vec<String> = same_but_case
+            .iter()
+            .filter(|other| other.eq_ignore_ascii_case(name) && *other != name)
+            .map(|other| escaped(other).into_owned())
+            .collect();
+        return Err(format!(
+            "table name {name} that differs only by case from {} (one file on Windows and macOS)",
+            others.join(", ")
+        ));
+    }
+    Ok(table)
 }
 
 /// The tables to export, in the server's order: (name, deleteable, listed size).
@@ -359,6 +369,9 @@ struct Scan {
     rows: u64,
     new_rows: u64,
     without_id: u64,
+    /// Rows whose `id` is there but not a row id, and the first such id's JSON text.
+    bad_ids: u64,
+    first_bad_id: Option<String>,
     leftovers: u64,
     max_id: Option<i64>,
     max_after: Option<String>,
@@ -373,7 +386,13 @@ impl Scan {
     fn add(&mut self, row: &Row<'_>, old_mark: i64, deletes: bool) {
         self.rows += 1;
         let Some(id) = row.id else {
-            self.without_id += 1;
+            match row.bad_id {
+                Some(text) => {
+                    self.bad_ids += 1;
+                    self.first_bad_id.get_or_insert_with(|| text.to_owned());
+                }
+                None => self.without_id += 1,
+            }
             return;
         };
         self.max_id = Some(self.max_id.map_or(id, |m| m.max(id)));
@@ -434,45 +453,44 @@ impl TableJob<'_> {
         (query, old_mark)
     }
 
-    fn run(&self, progress: &mut dyn Progress) -> Result<(TableSummary, Option<Mark>)> {
+    /// Download, back up (unless the last backup already holds this very answer), verify, delete,
+    /// confirm the deletes; the new mark, if it moves. `backups` records the backup of the table.
+    fn run(
+        &self,
+        progress: &mut dyn Progress,
+        backups: &mut LastBackups,
+    ) -> Result<(TableSummary, Option<Mark>)> {
         let mut summary = TableSummary::new(self.table.as_str(), self.deleteable);
         let (query, old_mark) = self.query();
         let path = format!("export/{}{query}", self.table);
-        let (file, scan, bytes) = match self.download(&path, old_mark, progress)? {
+        let downloaded = match self.download(&path, old_mark, progress)? {
             Ok(downloaded) => downloaded,
             Err(message) => {
                 summary.status = TableStatus::Failed(message);
                 return Ok((summary, None));
             }
         };
+        let scan = &downloaded.scan;
         summary.rows = scan.rows;
         summary.new_rows = scan.new_rows;
-        summary.bytes = bytes;
+        summary.bytes = downloaded.record.bytes;
         summary.leftovers = scan.leftovers;
         summary.mark = self.mark.as_ref().map(|m| m.current);
-        let keep = scan.new_rows > 0 || scan.without_id > 0 || !scan.to_delete.is_empty();
+        let keep = scan.new_rows > 0
+            || scan.without_id > 0
+            || scan.bad_ids > 0
+            || !scan.to_delete.is_empty();
         if !keep {
-            drop(file); // nothing new: no backup file for an answer that holds nothing new
-            return Ok((summary, None));
+            return Ok((summary, None)); // nothing new: no backup file for an answer that holds nothing new
         }
-        let backup = match file.commit() {
-            Ok(path) => path,
-            Err(e) => {
-                summary.status = TableStatus::Failed(format!(
-                    "cannot save the backup ({}); nothing deleted",
-                    mtdata_core::error::chain(&e)
-                ));
-                return Ok((summary, None));
-            }
+        let Some(backup) = self.save(downloaded.file, &downloaded.record, backups, &mut summary)
+        else {
+            return Ok((summary, None));
         };
-        summary.backup = Some(backup.clone());
         summary.status = TableStatus::Done;
-        if scan.without_id > 0 {
-            summary.status = TableStatus::Failed(format!(
-                "{} rows have no id; backup kept in {}, nothing deleted and the mark not moved; report this to the server's developers",
-                scan.without_id,
-                backup.display()
-            ));
+        let scan = downloaded.scan;
+        if let Some(problem) = malformed_rows(&scan, &backup) {
+            summary.status = TableStatus::Failed(problem);
             return Ok((summary, None));
         }
         if !scan.conflicting.is_empty() {
@@ -488,6 +506,8 @@ impl TableJob<'_> {
                 Err(message) => {
                     summary.status = TableStatus::Failed(message);
                     summary.delete_failed += scan.to_delete.len() as u64;
+                    // The next run saves its answer anew rather than trusting this file.
+                    backups.forget(self.table.as_str());
                     return Ok((summary, None));
                 }
                 Ok(verified) => {
@@ -495,7 +515,8 @@ impl TableJob<'_> {
                     if self.options.dry_run {
                         summary.would_delete = verified.ids.len() as u64;
                     } else {
-                        self.delete_verified(&verified, &mut summary, progress);
+                        let gone = self.delete_verified(&verified, &mut summary, progress);
+                        self.confirm_deletes(&gone, &mut summary);
                     }
                 }
             }
@@ -515,6 +536,38 @@ impl TableJob<'_> {
         Ok((summary, Some(new_mark)))
     }
 
+    /// The backup holding the downloaded answer: the last backup of the table when the answer is byte
+    /// for byte what it holds (then `file` is dropped and `summary.not_repeated` says so), else `file`
+    /// committed and recorded in `backups`. `None` when it cannot be saved (`summary` says why).
+    fn save(
+        &self,
+        file: AtomicFile,
+        answer: &BackupRecord,
+        backups: &mut LastBackups,
+        summary: &mut TableSummary,
+    ) -> Option<PathBuf> {
+        let raw_data = self.layout.raw_data();
+        if let Some(earlier) = backups.holding(self.table.as_str(), answer, &raw_data) {
+            drop(file);
+            summary.not_repeated = Some(earlier.clone());
+            return Some(earlier);
+        }
+        match file.commit() {
+            Ok(path) => {
+                summary.backup = Some(path.clone());
+                backups.record(self.table.as_str(), answer, &path);
+                Some(path)
+            }
+            Err(e) => {
+                summary.status = TableStatus::Failed(format!(
+                    "cannot save the backup ({}); nothing deleted",
+                    mtdata_core::error::chain(&e)
+                ));
+                None
+            }
+        }
+    }
+
     /// Download into a temporary backup file while scanning the rows; retried from the start
     /// when the connection or the body breaks. The inner `Err` is a table failure message.
     fn download(
@@ -522,7 +575,7 @@ impl TableJob<'_> {
         path: &str,
         old_mark: i64,
         progress: &mut dyn Progress,
-    ) -> Result<std::result::Result<(AtomicFile, Scan, u64), String>> {
+    ) -> Result<std::result::Result<Downloaded, String>> {
         let retry = self.client.retry();
         let mut last_problem = String::new();
         for attempt in 1..=retry.attempts.max(1) {
@@ -553,11 +606,14 @@ impl TableJob<'_> {
                 inner: response,
                 out: &mut file,
                 bytes: 0,
+                hash: Xxh3::new(),
                 progress: &mut *progress,
             };
             let mut reader = BufReader::with_capacity(1 << 18, tee);
             let result = scan_array(&mut reader, |row| scan.add(&row, old_mark, deletes));
-            let bytes = reader.get_ref().bytes;
+            let tee = reader.get_ref();
+            let record =
+                BackupRecord::of_answer(&name.file_name(), tee.bytes, tee.hash.digest128());
             match result {
                 Ok(_) => {
                     for id in &scan.conflicting {
@@ -566,7 +622,12 @@ impl TableJob<'_> {
                     if !deletes || self.mark.is_none() {
                         scan.leftovers = 0;
                     }
-                    return Ok(Ok((file, scan, bytes)));
+                    return Ok(Ok(Downloaded { file, scan, record }));
+                }
+                Err(e @ ScanError::RowTooLarge { .. }) => {
+                    return Ok(Err(format!(
+                        "the answer's {e}; nothing saved or deleted; report this to the server's developers"
+                    )));
                 }
                 Err(ScanError::Io(e)) => {
                     last_problem = format!("the download broke off ({e})");
@@ -588,24 +649,32 @@ impl TableJob<'_> {
         )))
     }
 
+    /// DELETE each verified row; the rows the server says are gone, each with whether it answered 404.
     fn delete_verified(
         &self,
         verified: &VerifiedRows,
         summary: &mut TableSummary,
         progress: &mut dyn Progress,
-    ) {
+    ) -> Vec<(i64, bool)> {
         progress.deleting(verified.ids.len() as u64);
+        let mut gone = Vec::with_capacity(verified.ids.len());
         for (done, &id) in verified.ids.iter().enumerate() {
             match self.client.delete_row(self.table.as_str(), id) {
-                DeleteOutcome::Deleted => summary.deleted += 1,
-                DeleteOutcome::AlreadyGone => summary.already_gone += 1,
+                DeleteOutcome::Deleted => {
+                    summary.deleted += 1;
+                    gone.push((id, false));
+                }
+                DeleteOutcome::AlreadyGone => {
+                    summary.already_gone += 1;
+                    gone.push((id, true));
+                }
                 DeleteOutcome::Refused => {
                     let left = (verified.ids.len() - done) as u64;
                     summary.delete_failed += left;
                     summary.status = TableStatus::Failed(format!(
                         "the server refused to delete row {id} (HTTP 403); {left} rows left on the server; check that the account is an admin and the table deleteable"
                     ));
-                    return;
+                    return gone;
                 }
                 DeleteOutcome::Failed(failure) => {
                     summary.delete_failed += 1;
@@ -618,7 +687,85 @@ impl TableJob<'_> {
             }
             progress.row_deleted();
         }
+        gone
     }
+
+    /// Read the table once more and count the rows of `gone` still on it: a DELETE answered 200 or 404
+    /// for a row this run just downloaded proves nothing until the row is seen to be gone. Such rows
+    /// are a failure (they stay backed up, and the next run tries again).
+    fn confirm_deletes(&self, gone: &[(i64, bool)], summary: &mut TableSummary) {
+        if gone.is_empty() {
+            return;
+        }
+        let wanted: HashMap<i64, bool> = gone.iter().copied().collect();
+        let mut still = Vec::new();
+        let reread = self
+            .client
+            .get(&format!("export/{}", self.table))
+            .map_err(|failure| failure.to_string())
+            .and_then(|response| {
+                scan_array(BufReader::with_capacity(1 << 18, response), |row| {
+                    if let Some(answered_404) = row.id.and_then(|id| wanted.get(&id)) {
+                        still.push((row.id.unwrap_or_default(), *answered_404));
+                    }
+                })
+                .map_err(|e| e.to_string())
+            });
+        if let Err(why) = reread {
+            summary.status = TableStatus::Failed(format!(
+                "cannot re-read the table to confirm its deletes ({why}); the next run checks again"
+            ));
+            return;
+        }
+        still.sort_unstable();
+        still.dedup();
+        let Some(&(first, _)) = still.first() else {
+            return;
+        };
+        let answered_404 = still.iter().filter(|(_, was_404)| *was_404).count() as u64;
+        summary.already_gone -= answered_404;
+        summary.deleted -= still.len() as u64 - answered_404;
+        summary.still_on_server = still.len() as u64;
+        summary.status = TableStatus::Failed(format!(
+            "{} rows are still on the server although their DELETE answered {} (first: id {first}); the server's delete route is missing or misrouted (check SERVER); the rows stay backed up and the next run tries again",
+            still.len(),
+            match (answered_404, still.len() as u64 - answered_404) {
+                (0, _) => "success",
+                (_, 0) => "404",
+                _ => "success or 404",
+            }
+        ));
+    }
+}
+
+/// What one download gave: the unsaved backup, the scan of its rows, and its record (size and hash).
+struct Downloaded {
+    file: AtomicFile,
+    scan: Scan,
+    record: BackupRecord,
+}
+
+/// A table failure when some row has no id, or an id that is not a row id: nothing is deleted and
+/// the mark stays, since such rows cannot be told apart or deleted.
+fn malformed_rows(scan: &Scan, backup: &Path) -> Option<String> {
+    let mut problems = Vec::new();
+    if scan.without_id > 0 {
+        problems.push(format!("{} rows have no id", scan.without_id));
+    }
+    if let Some(first) = &scan.first_bad_id {
+        problems.push(format!(
+            "{} rows have an id that is not a positive whole number (first: {})",
+            scan.bad_ids,
+            mtdata_core::names::shown(first)
+        ));
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{}; backup kept in {}, nothing deleted and the mark not moved; report this to the server's developers",
+            problems.join(", "),
+            backup.display()
+        )
+    })
 }
 
 /// Rows re-read from a durable backup with their bytes unchanged. Only [`verify_backup`] makes one,
@@ -664,11 +811,12 @@ fn step_back(after: &str, minutes: u64) -> Option<String> {
     Some(t.format("%Y-%m-%d-%H-%M-%S").to_string())
 }
 
-/// Copies what is read into the backup file and counts bytes for the progress bar.
+/// Copies what is read into the backup file, hashes it, and counts bytes for the progress bar.
 struct Tee<'a, R> {
     inner: R,
     out: &'a mut AtomicFile,
     bytes: u64,
+    hash: Xxh3,
     progress: &'a mut dyn Progress,
 }
 
@@ -676,6 +824,7 @@ impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.out.write_all(&buf[..n])?;
+        self.hash.update(&buf[..n]);
         self.bytes += n as u64;
         self.progress.bytes_received(n as u64);
         Ok(n)
@@ -685,9 +834,17 @@ impl<R: Read> Read for Tee<'_, R> {
 /// Save `/api/study` when it changed: the raw answer under `raw_data/schedule/`, the current one as
 /// `active_data/study.json` for offline reports.
 fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus {
-    let bytes = match client.get_bytes("study") {
+    let bytes = match client.get_bytes(
+        "study",
+        "the study schedule",
+        MAX_SCHEDULE_BYTES,
+        "MAX_SCHEDULE_BYTES",
+    ) {
         Ok(bytes) => bytes,
         Err(HttpFailure::NotFound) => return ScheduleStatus::NotOffered,
+        Err(failure @ HttpFailure::TooLarge(_)) => {
+            return ScheduleStatus::Failed(format!("{failure}; kept the previous one"));
+        }
         Err(failure) => {
             return ScheduleStatus::Failed(format!("cannot fetch the study schedule: {failure}"));
         }
@@ -725,11 +882,11 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
 }
 
 fn log_summary(server: &str, s: &TableSummary) {
+    let table = escaped(&s.table);
     match &s.status {
-        TableStatus::Failed(why) => tracing::error!("{server} {}: {why}", s.table),
+        TableStatus::Failed(why) => tracing::error!("{server} {table}: {why}"),
         _ => tracing::info!(
-            "{server} {}: {} rows received, {} new, {} deleted, {} delete failures",
-            s.table,
+            "{server} {table}: {} rows received, {} new, {} deleted, {} delete failures",
             s.rows,
             s.new_rows,
             s.deleted,

@@ -1,11 +1,16 @@
-//! High-water marks in MTData's `active_data/benchMark.json`.
+//! High-water marks in MTData's `active_data/benchMark.json`, and beside them the last backup of each
+//! table (`active_data/backups.json`).
 //!
 //! MTData wrote `{"<Table>": {"current": <max id>, "deleteable": <bool>}}` (and, before that,
 //! `{"<Table>": <max id>}`). Both are read; the first is written, with an optional `after` date
 //! for servers that take `?after=`, so MTData can still read what mtdata writes.
+//!
+//! The last backup of a table is recorded by file name, size and hash, so that an answer the server
+//! sends again unchanged (rows whose delete keeps failing, rows without an id) is not saved again in
+//! full every run: disk use stays bounded.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -91,9 +96,128 @@ impl Marks {
     }
 }
 
+/// The last backup of one table: its file in `raw_data/`, its size and the 128-bit xxh3 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupRecord {
+    pub file: String,
+    pub bytes: u64,
+    /// Lower-case hex.
+    pub xxh3: String,
+}
+
+impl BackupRecord {
+    /// The record of an answer of `bytes` bytes hashing to `hash`, to be saved as `file`.
+    pub fn of_answer(file: &str, bytes: u64, hash: u128) -> Self {
+        BackupRecord {
+            file: file.to_owned(),
+            bytes,
+            xxh3: format!("{hash:032x}"),
+        }
+    }
+
+    /// Same size and hash: the same bytes.
+    fn same_content(&self, other: &BackupRecord) -> bool {
+        self.bytes == other.bytes && self.xxh3 == other.xxh3
+    }
+}
+
+/// The last backup of each table, in `active_data/backups.json` (written atomically).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastBackups {
+    pub tables: BTreeMap<String, BackupRecord>,
+    changed: bool,
+}
+
+impl LastBackups {
+    /// Read `path`. A missing or damaged file means no records: at worst an answer is saved once more.
+    pub fn load(path: &Path) -> Self {
+        let tables = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(
+                    "{} is damaged ({e}); the next backups of every table are saved in full",
+                    path.display()
+                );
+                BTreeMap::new()
+            }),
+            Err(_) => BTreeMap::new(),
+        };
+        LastBackups {
+            tables,
+            changed: false,
+        }
+    }
+
+    /// Write atomically, when something changed since [`LastBackups::load`].
+    pub fn save(&mut self, path: &Path) -> Result<()> {
+        if self.changed {
+            let mut text = serde_json::to_string_pretty(&self.tables).expect("records serialize");
+            text.push('\n');
+            mtdata_core::fsutil::write_atomic(path, text.as_bytes())?;
+            self.changed = false;
+        }
+        Ok(())
+    }
+
+    /// The last backup of `table` in `raw_data`, when it still exists and holds exactly `answer`'s bytes.
+    pub fn holding(&self, table: &str, answer: &BackupRecord, raw_data: &Path) -> Option<PathBuf> {
+        let last = self.tables.get(table).filter(|r| r.same_content(answer))?;
+        let path = raw_data.join(&last.file);
+        std::fs::metadata(&path)
+            .is_ok_and(|m| m.is_file() && m.len() == last.bytes)
+            .then_some(path)
+    }
+
+    /// `table`'s last backup is now `path`, holding `answer`'s bytes.
+    pub fn record(&mut self, table: &str, answer: &BackupRecord, path: &Path) {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| answer.file.clone());
+        self.tables.insert(
+            table.to_owned(),
+            BackupRecord {
+                file,
+                ..answer.clone()
+            },
+        );
+        self.changed = true;
+    }
+
+    /// Forget `table`'s last backup (it did not read back as recorded).
+    pub fn forget(&mut self, table: &str) {
+        self.changed |= self.tables.remove(table).is_some();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_held_by_the_last_backup_only_with_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let answer = BackupRecord::of_answer("RR_1.json", 7, 0xabc);
+        let mut backups = LastBackups::default();
+        assert_eq!(backups.holding("RR", &answer, dir.path()), None);
+        std::fs::write(dir.path().join("RR_1.json"), b"[{},{}]").unwrap();
+        backups.record("RR", &answer, &dir.path().join("RR_1.json"));
+        let again = BackupRecord::of_answer("RR_2.json", 7, 0xabc);
+        assert_eq!(
+            backups.holding("RR", &again, dir.path()),
+            Some(dir.path().join("RR_1.json"))
+        );
+        let changed = BackupRecord::of_answer("RR_2.json", 7, 0xabd);
+        assert_eq!(backups.holding("RR", &changed, dir.path()), None);
+        assert_eq!(backups.holding("OA", &again, dir.path()), None);
+        let path = dir.path().join("backups.json");
+        backups.save(&path).unwrap();
+        assert_eq!(LastBackups::load(&path).tables, backups.tables);
+        // A backup moved away is not trusted.
+        std::fs::remove_file(dir.path().join("RR_1.json")).unwrap();
+        assert_eq!(backups.holding("RR", &again, dir.path()), None);
+        std::fs::write(&path, b"{").unwrap();
+        assert!(LastBackups::load(&path).tables.is_empty());
+    }
 
     #[test]
     fn reads_both_mtdata_formats() {

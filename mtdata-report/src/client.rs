@@ -4,8 +4,11 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use mtdata_core::csv_cell::CsvCells;
+
 use crate::error::{Error, Result};
 use crate::study::{CellState, StudyFolder};
+use crate::tables::write_cells;
 use crate::text::{TextOptions, TextTable, Tone};
 use mtdata_core::schedule::COMPLETE_SESSION;
 
@@ -211,8 +214,9 @@ impl ClientReport {
         text
     }
 
-    /// Write the report as CSV (one row per participant; missing tasks joined by `; `).
-    pub fn write_csv(&self, out: impl std::io::Write) -> Result<()> {
+    /// Write the report as CSV (one row per participant; missing tasks joined by `; `), text cells as
+    /// `cells` says.
+    pub fn write_csv(&self, out: impl std::io::Write, cells: CsvCells) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let err = |e| Error::csv("<output>", e);
         w.write_record([
@@ -235,7 +239,8 @@ impl ClientReport {
         ])
         .map_err(err)?;
         for r in &self.rows {
-            w.write_record([
+            let missing = r.missing.join("; ");
+            let record = [
                 r.participant.as_str(),
                 bool_text(r.admin),
                 bool_text(r.test_account),
@@ -246,14 +251,14 @@ impl ClientReport {
                 &r.expected.to_string(),
                 &r.missing.len().to_string(),
                 &r.no_data.to_string(),
-                &r.missing.join("; "),
+                &missing,
                 &r.duplicates.to_string(),
                 &r.data_duplicates.to_string(),
                 &r.unscheduled.to_string(),
                 &r.sessions_completed.to_string(),
                 r.last_activity.as_deref().unwrap_or(""),
-            ])
-            .map_err(err)?;
+            ];
+            write_cells(&mut w, cells, record).map_err(err)?;
         }
         w.flush()
             .map_err(|e| Error::io("cannot write", "<output>", e))?;

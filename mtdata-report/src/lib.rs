@@ -73,6 +73,7 @@ mod text;
 pub use client::{ClientReport, ClientRow, NO_DATA_SUFFIX};
 pub use error::{Error, Result};
 pub use html::HtmlReport;
+pub use mtdata_core::csv_cell::CsvCells;
 pub use mtdata_core::schedule::{
     COMPLETE_SESSION, SESSION_COMPLETE_TASK, Schedule, SessionInfo, Slot, StudyInfo, TaskInfo,
 };

@@ -1,11 +1,14 @@
 //! `report scale`: per task of the schedule, TaskLog completions against rows in the data.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use serde::Serialize;
+
+use mtdata_core::csv_cell::CsvCells;
 
 use crate::error::{Error, Result};
 use crate::study::StudyFolder;
@@ -159,11 +162,11 @@ impl ScaleReport {
         t.render(options)
     }
 
-    /// Write the report as CSV (one row per task).
-    pub fn write_csv(&self, out: impl std::io::Write) -> Result<()> {
+    /// Write the report as CSV (one row per task), text cells as `cells` says.
+    pub fn write_csv(&self, out: impl std::io::Write, cells: CsvCells) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         for row in &self.rows {
-            w.serialize(CsvScaleRow::from(row))
+            w.serialize(CsvScaleRow::new(row, cells))
                 .map_err(|e| Error::csv("<output>", e))?;
         }
         w.flush()
@@ -175,8 +178,8 @@ impl ScaleReport {
 /// The CSV shape of a row: the rate as a plain fraction with 4 decimals.
 #[derive(Serialize)]
 struct CsvScaleRow<'a> {
-    task: &'a str,
-    table: &'a str,
+    task: Cow<'a, str>,
+    table: Cow<'a, str>,
     data_found: bool,
     tasklog_rows: usize,
     tasklog_completions: usize,
@@ -190,11 +193,11 @@ struct CsvScaleRow<'a> {
     unlogged: usize,
 }
 
-impl<'a> From<&'a ScaleRow> for CsvScaleRow<'a> {
-    fn from(r: &'a ScaleRow) -> Self {
+impl<'a> CsvScaleRow<'a> {
+    fn new(r: &'a ScaleRow, cells: CsvCells) -> Self {
         CsvScaleRow {
-            task: &r.task,
-            table: &r.table,
+            task: cells.cell(&r.task),
+            table: cells.cell(&r.table),
             data_found: r.data_found,
             tasklog_rows: r.tasklog_rows,
             tasklog_completions: r.tasklog_completions,

@@ -6,9 +6,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use mtdata_core::csv_cell::CsvCells;
+
 use crate::error::{Error, Result};
 use crate::ranges::{Check, ItemRange, ValidRanges};
-use crate::tables::{self, Header, KeySet, key_hash};
+use crate::tables::{self, Header, KeySet, key_hash, write_cells};
 use crate::text::{TextOptions, TextTable, Tone, percent};
 
 /// Columns that, with the participant, identify one completion; a second row with the same
@@ -366,8 +368,8 @@ impl StatusReport {
         out
     }
 
-    /// Write one CSV row per (table, column).
-    pub fn write_columns_csv(&self, out: impl std::io::Write) -> Result<()> {
+    /// Write one CSV row per (table, column), text cells as `cells` says.
+    pub fn write_columns_csv(&self, out: impl std::io::Write, cells: CsvCells) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let err = |e| Error::csv("<output>", e);
         w.write_record([
@@ -386,7 +388,7 @@ impl StatusReport {
         .map_err(err)?;
         for s in &self.tables {
             for c in &s.columns {
-                w.write_record([
+                let record = [
                     s.table.as_str(),
                     &c.column,
                     &s.rows.to_string(),
@@ -400,29 +402,30 @@ impl StatusReport {
                     c.range.as_deref().unwrap_or(""),
                     &c.pna.to_string(),
                     &c.out_of_range.to_string(),
-                ])
-                .map_err(err)?;
+                ];
+                write_cells(&mut w, cells, record).map_err(err)?;
             }
         }
         w.flush()
             .map_err(|e| Error::io("cannot write", "<output>", e))
     }
 
-    /// Write the listed out-of-range values.
-    pub fn write_out_of_range_csv(&self, out: impl std::io::Write) -> Result<()> {
+    /// Write the listed out-of-range values, text cells as `cells` says (a value is whatever a
+    /// participant typed).
+    pub fn write_out_of_range_csv(&self, out: impl std::io::Write, cells: CsvCells) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(["table", "row", "id", "column", "value", "range"])
             .map_err(|e| Error::csv("<output>", e))?;
         for v in self.tables.iter().flat_map(|s| &s.out_of_range) {
-            w.write_record([
+            let record = [
                 v.table.as_str(),
                 &v.row.to_string(),
                 v.id.as_deref().unwrap_or(""),
                 &v.column,
                 &v.value,
                 &v.range,
-            ])
-            .map_err(|e| Error::csv("<output>", e))?;
+            ];
+            write_cells(&mut w, cells, record).map_err(|e| Error::csv("<output>", e))?;
         }
         w.flush()
             .map_err(|e| Error::io("cannot write", "<output>", e))

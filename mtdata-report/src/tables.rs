@@ -10,6 +10,7 @@ use mtdata_core::decoded::{DateColumn, ParticipantColumns};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::schedule::SESSION_COMPLETE_TASK;
 
 /// Which table holds the rows of a task whose name differs from the table name (see the
@@ -81,6 +82,20 @@ impl TableMap {
 
 /// The rows of a small settings CSV a lab writes (`#` comments, cells trimmed) whose header must
 /// be `header`, each with the line number errors name (the header is line 1).
+/// Write one CSV record of text cells, each as `cells` says (the one rule of
+/// [`mtdata_core::csv_cell`] for every report CSV).
+pub(crate) fn write_cells<'a, W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    cells: CsvCells,
+    record: impl IntoIterator<Item = &'a str>,
+) -> csv::Result<()> {
+    w.write_record(
+        record
+            .into_iter()
+            .map(|cell| cells.cell_bytes(cell.as_bytes())),
+    )
+}
+
 pub(crate) fn read_sheet(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>> {
     let mut reader = csv::ReaderBuilder::new()
         .comment(Some(b'#'))

@@ -21,6 +21,9 @@ pub enum FaultAction {
     /// MindTrails: DELETE answers 200 with an empty body but the row stays (§6 point 6). Matches only DELETE
     /// requests.
     DeleteIgnored,
+    /// Answer with this 3xx status and a `Location` header, before authentication (a proxy or a moved
+    /// server). A client that follows it with a GET would see a success.
+    Redirect { status: u16, location: String },
 }
 
 /// An injected fault: an action and which requests it applies to (all conditions must hold).
@@ -33,6 +36,8 @@ pub enum FaultAction {
 /// let _delete_of_7_fails = Fault::delete_fails(&[7]);
 /// let _slow = Fault::slow_body(64, Duration::from_millis(5)).on_path("/api/export/TaskLog");
 /// let _pages_fail = Fault::status(502).on_path_prefix("/api/v1/applet/").times(2);
+/// let _no_delete_route = Fault::delete_route_missing();
+/// let _moved = Fault::redirect(302, "/api/export/RR").on_method("DELETE");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
@@ -106,6 +111,20 @@ impl Fault {
             method: Some("DELETE".to_owned()),
             ..Self::new(FaultAction::DeleteIgnored)
         }
+    }
+
+    /// Every DELETE answers 404 and deletes nothing: a delete route that is missing or misrouted (a proxy
+    /// that does not pass DELETE on, a wrong path), which looks like "already deleted".
+    pub fn delete_route_missing() -> Self {
+        Self::status(404).on_method("DELETE")
+    }
+
+    /// Answer with a redirect (`status` 301, 302, 307, 308) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::new(FaultAction::Redirect {
+            status,
+            location: location.to_owned(),
+        })
     }
 
     /// DELETE of any of these ids answers 500.
@@ -251,6 +270,12 @@ pub(crate) fn reply_with_fault(
         Some(FaultAction::ResetBeforeResponse) => {
             record(entry(0, fault));
             return Reply::Close;
+        }
+        Some(FaultAction::Redirect { status, location }) => {
+            let mut response = Response::new(*status, crate::http::Body::Empty);
+            response.headers.push(("Location", location.clone()));
+            record(entry(*status, fault.clone()));
+            return Reply::Send(response, Delivery::Normal);
         }
         Some(FaultAction::ResetAfterBodyBytes(n)) => Delivery::CloseAfter(*n),
         Some(FaultAction::TruncatedBody(n)) => Delivery::Truncated(*n),

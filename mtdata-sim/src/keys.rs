@@ -58,15 +58,20 @@ impl ParticipantEncryptor {
 
     /// `base64(RSA-PKCS1v15-encrypt(decimal id))`, 344 characters for a 2048-bit key.
     pub fn encrypt_id(&mut self, participant_id: i64) -> String {
-        let plain = participant_id.to_string();
+        self.encrypt_text(&participant_id.to_string())
+    }
+
+    /// `base64(RSA-PKCS1v15-encrypt(text))`: what a server would store for any plaintext (tests of
+    /// plaintexts that are not participant ids).
+    pub fn encrypt_text(&mut self, plain: &str) -> String {
         match self
             .key
             .encrypt(&mut self.rng, Pkcs1v15Encrypt, plain.as_bytes())
         {
             Ok(cipher) => base64::engine::general_purpose::STANDARD.encode(cipher),
             // A decimal id is far below the size limit of a 2048-bit key, so this cannot happen with the test
-            // keys; an impossible failure gives the plain id, as the server did with encryption disabled.
-            Err(_) => plain,
+            // keys; an impossible failure gives the plain text, as the server did with encryption disabled.
+            Err(_) => plain.to_owned(),
         }
     }
 }

@@ -39,6 +39,13 @@ pub struct DecodeArgs {
     /// Also write `active_data/<Table>.parquet` next to each CSV (text columns, same content)
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
+
+    /// Seconds to wait for an export of the same study folder to finish (0: do not wait)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+
+    #[command(flatten)]
+    pub csv: crate::commands::render::CsvArgs,
 }
 
 /// Output formats of `mtdata decode`.
@@ -53,10 +60,12 @@ pub enum Format {
 
 pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
     let config = crate::app::load_config(&ctx.global.config)?;
-    let servers = config.select(&args.server, false)?;
+    let servers = crate::app::select_servers(&config, &args.server, false)?;
     let options = DecodeOptions {
         table: (args.scale != ".").then(|| args.scale.clone()),
         threads: args.threads,
+        csv_cells: args.csv.cells(),
+        lock_wait: std::time::Duration::from_secs(args.wait),
     };
     Ok(crate::app::for_each_target(
         servers,

@@ -100,7 +100,7 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
     }
 
     let config = crate::app::load_config(&setup.config)?;
-    let server = config.select("demo", true)?[0].clone();
+    let server = crate::app::select_servers(&config, "demo", true)?[0].clone();
     let layout = server.layout();
     let left: usize = sim
         .table_names()

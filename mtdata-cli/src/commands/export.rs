@@ -8,6 +8,8 @@ use std::path::Path;
 
 use clap::Args;
 use mtdata_core::config::{Platform, ServerConfig};
+use mtdata_core::fsutil;
+use mtdata_core::names::escaped;
 use mtdata_export::{
     ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
 };
@@ -65,7 +67,7 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
     let config = crate::app::load_config(&ctx.global.config)?;
-    let servers = config.select(&args.server, true)?;
+    let servers = crate::app::select_servers(&config, &args.server, true)?;
     let options = ExportOptions {
         scale: Scale::parse(&args.scale),
         dry_run: args.dry_run,
@@ -125,16 +127,16 @@ pub fn export_one(
 /// One line per table, then one for the server.
 pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
     let root = &report.study_folder;
-    let width = report
-        .tables
+    let names: Vec<_> = report.tables.iter().map(|t| escaped(&t.table)).collect();
+    let width = names
         .iter()
-        .map(|t| t.table.len())
+        .map(|name| name.chars().count())
         .max()
         .unwrap_or(0)
         .min(30);
     let mut lines = Vec::new();
     let (mut new_rows, mut deleted, mut failed) = (0, 0, 0);
-    for t in &report.tables {
+    for (t, name) in report.tables.iter().zip(&names) {
         new_rows += t.new_rows;
         deleted += t.deleted;
         let text = match &t.status {
@@ -156,6 +158,13 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
                 }
                 text
             }
+        };
+        let note = match &t.not_repeated {
+            Some(earlier) => format!(
+                "; not saved again: the server sent exactly what {} holds",
+                earlier.strip_prefix(root).unwrap_or(earlier).display()
+            ),
+            None => String::new(),
         };
         let mut deletes = Vec::new();
         if t.deleted > 0 {
@@ -182,8 +191,8 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
             format!("; {}", deletes.join(", "))
         };
         lines.push(format!(
-            "{}  {:<width$}  {text}{deletes}",
-            report.server, t.table
+            "{}  {name:<width$}  {text}{note}{deletes}",
+            report.server
         ));
     }
     let schedule = match &report.schedule {
@@ -201,20 +210,23 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
     lines
 }
 
-/// Append lines with a timestamp to `logs/export.log`; a log that cannot be written is a warning.
+/// Append lines with a timestamp to `logs/export.log` (owner-only); a log that cannot be written is a
+/// warning.
 pub fn append_log(dir: &Path, lines: &[String]) {
     let path = dir.join("export.log");
-    let result = std::fs::create_dir_all(dir).and_then(|()| {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-        for line in lines {
-            writeln!(file, "{now} {line}")?;
-        }
-        Ok(())
-    });
+    let result = fsutil::ensure_dir(dir)
+        .map_err(std::io::Error::other)
+        .and_then(|()| {
+            let mut file = fsutil::private_options()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            for line in lines {
+                writeln!(file, "{now} {line}")?;
+            }
+            Ok(())
+        });
     if let Err(e) = result {
         tracing::warn!("cannot write log {}: {e}", path.display());
     }

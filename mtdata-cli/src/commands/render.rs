@@ -10,6 +10,25 @@ use mtdata_report::TextOptions;
 
 use crate::app::Context;
 
+/// `--raw-csv`, shared by every command that writes CSV files.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct CsvArgs {
+    /// Write CSV cells exactly as the data holds them, for tools (by default a text cell a spreadsheet
+    /// would run as a formula, `=...`, `+...`, `-...`, `@...`, gets a leading ', see docs/decode.md)
+    #[arg(long)]
+    pub raw_csv: bool,
+}
+
+impl CsvArgs {
+    pub fn cells(self) -> mtdata_core::csv_cell::CsvCells {
+        if self.raw_csv {
+            mtdata_core::csv_cell::CsvCells::Raw
+        } else {
+            mtdata_core::csv_cell::CsvCells::SpreadsheetSafe
+        }
+    }
+}
+
 /// Text options for stdout: fit the terminal (or `COLUMNS`), colour as the context says.
 pub fn text_options(ctx: &Context) -> TextOptions {
     let from_env = std::env::var("COLUMNS")
@@ -85,8 +104,7 @@ pub fn study_targets(
         }]);
     }
     let config = crate::app::load_config(&ctx.global.config)?;
-    Ok(config
-        .select(server, false)?
+    Ok(crate::app::select_servers(&config, server, false)?
         .into_iter()
         .map(|s| StudyTarget {
             name: s.study_name().to_owned(),

@@ -63,6 +63,8 @@ pub struct ReportOpts {
     /// Leave test accounts out (they are flagged otherwise)
     #[arg(long)]
     pub exclude_test_accounts: bool,
+    #[command(flatten)]
+    pub csv: render::CsvArgs,
 }
 
 pub fn run(args: &ReportArgs, ctx: &Context) -> CommandResult {
@@ -134,7 +136,7 @@ fn run_one(
             emit(
                 &|| render::print_json(&report),
                 &|| report.to_text(text_options),
-                &|out| report.write_csv(out),
+                &|out| report.write_csv(out, opts.csv.cells()),
                 "scale_report",
             )?;
             let client = opts.html.then(|| ClientReport::build(&study)).transpose()?;
@@ -145,7 +147,7 @@ fn run_one(
             emit(
                 &|| render::print_json(&report),
                 &|| report.to_text(text_options),
-                &|out| report.write_csv(out),
+                &|out| report.write_csv(out, opts.csv.cells()),
                 "client_report",
             )?;
             let scale = opts.html.then(|| ScaleReport::build(&study)).transpose()?;

@@ -111,7 +111,7 @@ pub fn run(verb: Verb, args: &ScaleArgs, ctx: &Context) -> CommandResult {
         return show(&report);
     }
     let config = crate::app::load_config(&ctx.global.config)?;
-    let servers = config.select(&args.target, false)?;
+    let servers = crate::app::select_servers(&config, &args.target, false)?;
     Ok(crate::app::for_each_target(
         servers,
         |server| server.name.clone(),

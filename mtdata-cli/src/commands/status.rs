@@ -42,6 +42,8 @@ pub struct StatusArgs {
     /// List at most this many out-of-range values per table (all are counted)
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_listed: usize,
+    #[command(flatten)]
+    pub csv: render::CsvArgs,
 }
 
 pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
@@ -102,9 +104,9 @@ fn status_of_folder(
     if !args.no_csv {
         let now = FileStamp::now();
         let mut columns = Vec::new();
-        report.write_columns_csv(&mut columns)?;
+        report.write_columns_csv(&mut columns, args.csv.cells())?;
         let mut out_of_range = Vec::new();
-        report.write_out_of_range_csv(&mut out_of_range)?;
+        report.write_out_of_range_csv(&mut out_of_range, args.csv.cells())?;
         for (kind, bytes) in [("status", columns), ("status_out_of_range", out_of_range)] {
             let name = output_file_name(&target.name, kind, &now, "csv");
             let path = render::write_report(&layout.reports(), &name, &bytes)?;

@@ -60,12 +60,22 @@ fn regex_escape(text: &str) -> String {
         .collect()
 }
 
+/// Write `text` to `path` readable by its owner only, as a config holding a password should be.
+pub fn write_owner_only(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 /// Write a config with one READY block `sim` pointing at `sim`, study folder `dir/study`.
 pub fn write_config(dir: &Path, sim: &Simulator, delete_mode: bool) -> std::path::PathBuf {
     let path = dir.join("server.config");
-    std::fs::write(
+    write_owner_only(
         &path,
-        format!(
+        &format!(
             "sim:\n  READY: True\n  DELETE_MODE: {}\n  SERVER: '{}'\n  USER: {}\n  PASS: {}\n  PATH: '{}'\n  TIMEOUT: 5\n",
             if delete_mode { "True" } else { "False" },
             sim.base_url(),
@@ -73,8 +83,7 @@ pub fn write_config(dir: &Path, sim: &Simulator, delete_mode: bool) -> std::path
             sim.password(),
             dir.join("study").display()
         ),
-    )
-    .unwrap();
+    );
     path
 }
 

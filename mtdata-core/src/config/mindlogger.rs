@@ -628,10 +628,9 @@ mod tests {
             &format!("  APPLETS: {APPLET_V1}\n  APPLET_PASSWORDS:\n    {other}:\n      - ENV: A\n"),
         );
         let config = parse(&text).unwrap();
-        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
-        assert!(
-            config.warnings[0].contains(&format!("applet {other}, which APPLETS does not list"))
-        );
+        let warnings = &config.servers[0].warnings;
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains(&format!("applet {other}, which APPLETS does not list")));
     }
 
     fn with_passwords(sources: &str) -> MindLoggerConfig {

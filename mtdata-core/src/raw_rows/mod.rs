@@ -51,7 +51,7 @@ mod stream;
 
 pub use backup::{Damage, MIN_PART_BYTES, ParsedBackup, Split, parse_backup};
 pub use fields::unescape;
-pub use stream::{Row, RowDate, ScanError, scan_array};
+pub use stream::{Row, RowDate, ScanError, row_id, scan_array};
 
 /// Receives the rows of a [`parse_backup`], field by field, in file order.
 ///

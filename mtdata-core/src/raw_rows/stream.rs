@@ -6,14 +6,19 @@ use std::io::Read;
 use super::RowSink;
 use super::fields::{RowError, parse_row, unescape};
 use super::splitter::{Arrays, Splitter, Unexpected};
+use crate::limits::{self, MAX_ROW_BYTES};
 
 /// One row as sent by the server.
 #[derive(Debug)]
 pub struct Row<'a> {
     /// The row's JSON text, exactly as sent.
     pub raw: &'a str,
-    /// `id`, when present and a whole number (or a string holding one).
+    /// `id`, when it is a row id: a positive JSON integer, or a string of its canonical digits (`"12"`).
+    /// The servers' ids count up from 1, so nothing else names a row to delete.
     pub id: Option<i64>,
+    /// The JSON text of an `id` that is there but is not a row id (`" 12"`, `"+12"`, `"012"`, `-5`, `1.0`,
+    /// `true`): the row is malformed. `None` when the id is valid, missing or `null`.
+    pub bad_id: Option<&'a str>,
     /// `date`, or `dateCompleted` when `date` is missing or null (text or epoch milliseconds).
     pub date: Option<RowDate>,
 }
@@ -55,6 +60,12 @@ pub enum ScanError {
     /// The bytes are not a JSON array of row objects at row `row` (counted from 1).
     #[error("row {row}: {problem}")]
     Json { row: u64, problem: String },
+    /// Row `row` is larger than [`MAX_ROW_BYTES`].
+    #[error(
+        "row {row}: is larger than {}, the limit for one row (MAX_ROW_BYTES)",
+        limits::mib(MAX_ROW_BYTES)
+    )]
+    RowTooLarge { row: u64 },
     /// A complete array of `row - 1` rows is followed by more than white space (perhaps another array,
     /// which only a backup written by MTData's append holds: see [`super::parse_backup`]).
     #[error("row {row}: is followed by more data after the array")]
@@ -97,13 +108,16 @@ impl<'b> RowSink<'b> for RowKeys<'b> {
 }
 
 impl<'b> RowKeys<'b> {
-    pub(super) fn id(&self) -> Option<i64> {
-        let id = self.id?;
-        if id.starts_with('"') {
-            unescape(id).trim().parse().ok()
-        } else {
-            json_i64(id)
-        }
+    /// The row id, or `Err` with the JSON text of an id that is not one; `Ok(None)` when missing or null.
+    pub(super) fn id(&self) -> Result<Option<i64>, &'b str> {
+        let Some(text) = self.id.filter(|&t| t != "null") else {
+            return Ok(None);
+        };
+        let id = match text.strip_prefix('"') {
+            Some(_) => row_id(&unescape(text)),
+            None => row_id(text),
+        };
+        id.map(Some).ok_or(text)
     }
 
     pub(super) fn date(&self) -> Option<RowDate> {
@@ -115,6 +129,14 @@ impl<'b> RowKeys<'b> {
             json_i64(date).map(RowDate::EpochMillis)
         }
     }
+}
+
+/// A row id written canonically: 1 to 19 digits, the first not `0`, within `i64`.
+pub fn row_id(text: &str) -> Option<i64> {
+    let canonical = (1..=19).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && !text.starts_with('0');
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// A JSON number that is an integer in `i64`, as serde_json reads it (`-0` is a float there).
@@ -155,6 +177,9 @@ pub fn scan_array<R: Read>(mut reader: R, mut each: impl FnMut(Row<'_>)) -> Resu
             other => ScanError::at(count + 1, other.message()),
         })? {
             count += 1;
+            if range.len() > MAX_ROW_BYTES {
+                return Err(ScanError::RowTooLarge { row: count });
+            }
             let raw = std::str::from_utf8(&buf[range])
                 .map_err(|_| ScanError::at(count, "is not valid UTF-8"))?;
             let mut keys = RowKeys::default();
@@ -164,9 +189,14 @@ pub fn scan_array<R: Read>(mut reader: R, mut each: impl FnMut(Row<'_>)) -> Resu
                     unreachable!("the row's end is known and RowKeys takes every field")
                 }
             })?;
+            let (id, bad_id) = match keys.id() {
+                Ok(id) => (id, None),
+                Err(text) => (None, Some(text)),
+            };
             each(Row {
                 raw,
-                id: keys.id(),
+                id,
+                bad_id,
                 date: keys.date(),
             });
         }
@@ -175,6 +205,9 @@ pub fn scan_array<R: Read>(mut reader: R, mut each: impl FnMut(Row<'_>)) -> Resu
         let keep_from = splitter.keep_from();
         buf.drain(..keep_from);
         splitter.shift(keep_from);
+        if buf.len() > MAX_ROW_BYTES {
+            return Err(ScanError::RowTooLarge { row: count + 1 });
+        }
         if n == 0 {
             return if splitter.is_done() {
                 Ok(count)
@@ -209,6 +242,85 @@ mod tests {
         assert_eq!(rows[0], (r#"{"id": 3, "x": [1, 2]}"#.to_owned(), Some(3)));
         assert_eq!(rows[1].1, Some(4));
         assert_eq!(rows[2].1, None);
+    }
+
+    #[test]
+    fn only_canonical_positive_ids_name_rows() {
+        let mut seen = Vec::new();
+        let body = r#"[{"id":12},{"id":"12"},{"id":"\u0031\u0032"},{"id":null},{},
+            {"id":" 12"},{"id":"+12"},{"id":"012"},{"id":-5},{"id":0},{"id":"0"},{"id":12.0},
+            {"id":1e3},{"id":"12 "},{"id":true},{"id":9223372036854775808},{"id":"١٢"}]"#;
+        scan_array(body.as_bytes(), |row| {
+            seen.push((row.id, row.bad_id.map(str::to_owned)))
+        })
+        .unwrap();
+        let valid: Vec<_> = seen
+            .iter()
+            .take(5)
+            .map(|(id, bad)| (*id, bad.is_some()))
+            .collect();
+        assert_eq!(
+            valid,
+            [
+                (Some(12), false),
+                (Some(12), false),
+                (Some(12), false),
+                (None, false),
+                (None, false)
+            ]
+        );
+        let bad: Vec<&str> = seen[5..]
+            .iter()
+            .map(|(id, bad)| {
+                assert_eq!(*id, None);
+                bad.as_deref().unwrap()
+            })
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                r#"" 12""#,
+                r#""+12""#,
+                r#""012""#,
+                "-5",
+                "0",
+                r#""0""#,
+                "12.0",
+                "1e3",
+                r#""12 ""#,
+                "true",
+                "9223372036854775808",
+                r#""١٢""#
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_over_the_limit_stops_the_scan() {
+        /// `[{"id":1},{"x":"aaaa…` without end.
+        struct Endless(usize);
+        impl Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let head = br#"[{"id":1},{"x":""#;
+                let n = buf.len().min(1 << 16);
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = head.get(self.0 + i).copied().unwrap_or(b'a');
+                }
+                self.0 += n;
+                Ok(n)
+            }
+        }
+        let just_over = format!(r#"[{{"id":1}},{{"x":"{}"}}]"#, "a".repeat(MAX_ROW_BYTES));
+        let err = scan_array(just_over.as_bytes(), |_| {}).unwrap_err();
+        assert!(matches!(err, ScanError::RowTooLarge { row: 2 }), "{err}");
+        let mut rows = 0;
+        let err = scan_array(Endless(0), |_| rows += 1).unwrap_err();
+        assert!(matches!(err, ScanError::RowTooLarge { row: 2 }), "{err}");
+        assert_eq!(rows, 1);
+        assert_eq!(
+            err.to_string(),
+            "row 2: is larger than 16 MiB, the limit for one row (MAX_ROW_BYTES)"
+        );
     }
 
     #[test]
@@ -285,7 +397,7 @@ mod tests {
             proptest::prop_assert_eq!(count as usize, rows.len());
             for ((raw, id), (text, row)) in seen.iter().zip(texts.iter().zip(&rows)) {
                 proptest::prop_assert_eq!(raw, text);
-                proptest::prop_assert_eq!(*id, Some(row.0));
+                proptest::prop_assert_eq!(*id, (row.0 > 0).then_some(row.0));
             }
         }
     }
@@ -313,8 +425,14 @@ mod tests {
     fn serde_id_and_date(raw: &str) -> (Option<i64>, Option<RowDate>) {
         let keys: SerdeKeys = serde_json::from_str(raw).unwrap();
         let id = keys.id.as_ref().and_then(|v| match v {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
+            serde_json::Value::Number(n) => n.as_i64().filter(|&i| i > 0),
+            serde_json::Value::String(s) => {
+                let canonical = !s.is_empty()
+                    && s.len() <= 19
+                    && s.bytes().all(|b| b.is_ascii_digit())
+                    && !s.starts_with('0');
+                canonical.then(|| s.parse().ok()).flatten()
+            }
             _ => None,
         });
         let date = keys.date.or(keys.date_completed).and_then(|v| match v {
@@ -363,8 +481,16 @@ mod tests {
             }
             let raw = format!("{{{}}}", fields.join(","));
             let mut got = Vec::new();
-            scan_array(format!("[{raw}]").as_bytes(), |row| got.push((row.id, row.date))).unwrap();
+            let mut bad = Vec::new();
+            scan_array(format!("[{raw}]").as_bytes(), |row| {
+                got.push((row.id, row.date));
+                bad.push(row.bad_id.is_some());
+            })
+            .unwrap();
             proptest::prop_assert_eq!(&got, &[serde_id_and_date(&raw)]);
+            // An id that is there, not null and not a row id is reported as bad.
+            let present = id.as_deref().is_some_and(|v| v != "null");
+            proptest::prop_assert_eq!(bad[0], present && got[0].0.is_none());
         }
     }
 }

@@ -326,7 +326,7 @@ pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> mtdata_core::Result<()> {
-    let mut file = AtomicFile::create_private(path)?;
+    let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)
         .map_err(|source| mtdata_core::error::Error::Io {
             action: "cannot write",

@@ -321,7 +321,7 @@ fn check_passwords(
             Error::WrongAppletPassword {
                 server: server.name.clone(),
                 applet: applet.id.to_string(),
-                name: applet.name.clone(),
+                name: mtdata_core::names::escaped(&applet.name).into_owned(),
                 source_location: password.source.to_string(),
                 source,
             }

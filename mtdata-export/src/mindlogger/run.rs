@@ -103,17 +103,7 @@ impl RunFiles {
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| {
-        Error::Core(mtdata_core::Error::Io {
-            action: "cannot create folder",
-            path: dir.to_owned(),
-            source,
-        })
-    })?;
+    fsutil::ensure_dir(dir)?;
     fsutil::sync_dir(dir.parent().unwrap_or(dir))?;
     Ok(())
 }

@@ -151,7 +151,7 @@ impl<'a> Girder<'a> {
     pub fn login(server: &'a ServerConfig, http: Http) -> Result<Self> {
         let user = server.user.clone().unwrap_or_default();
         let pass = server.pass.clone().unwrap_or_default();
-        let url = format!("{}user/authentication", server.server);
+        let url = server.server.join("user/authentication");
         let fetched = http
             .fetch(
                 &|client| {
@@ -180,7 +180,7 @@ impl<'a> Girder<'a> {
         query: &[(&str, &str)],
         received: &mut dyn FnMut(u64),
     ) -> std::result::Result<Fetched, HttpFailure> {
-        let url = format!("{}{path}", self.server.server);
+        let url = self.server.server.join(path);
         self.http
             .fetch(
                 &|client| {
@@ -197,7 +197,7 @@ impl<'a> Girder<'a> {
 
     /// `PUT user/switchAccount`: scope the session to `account` (a new token).
     fn switch(&mut self, account: &str) -> Result<Switched> {
-        let url = format!("{}user/switchAccount", self.server.server);
+        let url = self.server.server.join("user/switchAccount");
         let fetched = self
             .http
             .fetch(

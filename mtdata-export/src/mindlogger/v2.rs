@@ -143,7 +143,7 @@ impl<'a> Client<'a> {
 
     /// A new access token: from the refresh token, else by logging in again.
     fn renew(&mut self) -> std::result::Result<(), HttpFailure> {
-        let url = format!("{}auth/token/refresh", self.server.server);
+        let url = self.server.server.join("auth/token/refresh");
         let body = json!({"refreshToken": self.refresh.expose()}).to_string();
         let refreshed = post_json(&self.http, &url, &body).and_then(|fetched| {
             serde_json::from_slice::<Wrapped<Tokens>>(&fetched.body).map_err(|e| {
@@ -178,7 +178,7 @@ impl<'a> Client<'a> {
         query: &[(&str, String)],
         received: &mut dyn FnMut(u64),
     ) -> std::result::Result<Fetched, HttpFailure> {
-        let url = format!("{}{path}", self.server.server);
+        let url = self.server.server.join(path);
         for renewed in [false, true] {
             let fetched = self.http.fetch(
                 &|client| {
@@ -232,7 +232,7 @@ fn post_json(http: &Http, url: &str, body: &str) -> std::result::Result<Fetched,
 
 /// `POST auth/login`: (access token, refresh token).
 fn log_in(server: &ServerConfig, http: &Http) -> Result<(Secret, Secret)> {
-    let url = format!("{}auth/login", server.server);
+    let url = server.server.join("auth/login");
     let pass = server.pass.clone().unwrap_or_default();
     let body = json!({"email": server.user.clone().unwrap_or_default(), "password": pass.expose(), "deviceId": null})
         .to_string();

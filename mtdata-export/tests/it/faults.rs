@@ -97,7 +97,7 @@ fn wrong_password_is_one_clear_error_without_the_password() {
 #[test]
 fn unreachable_server_is_one_clear_error() {
     let mut setup = Setup::new(false);
-    setup.server.server = "http://127.0.0.1:9/api/".into();
+    setup.server.server = mtdata_core::url::ServerUrl::parse("http://127.0.0.1:9/api/").unwrap();
     let err = mtdata_export::export_server(
         &setup.server,
         &crate::support::options(),

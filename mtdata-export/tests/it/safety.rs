@@ -100,15 +100,18 @@ fn delete_that_answers_200_without_deleting_is_caught_next_run() {
 }
 
 #[test]
-fn delete_404_counts_as_already_gone() {
+fn delete_404_for_rows_that_stay_is_a_failure() {
     let setup = Setup::new(true);
     setup
         .sim
         .set_fault(Fault::status(404).on_method("DELETE").on_table("RR"));
     let report = setup.export("RR");
     let rr = &report.tables[0];
-    assert_eq!(rr.already_gone, rr.rows);
-    assert!(!report.has_problems());
+    // The re-read after the deletes finds every row: none counts as gone.
+    assert_eq!((rr.already_gone, rr.deleted), (0, 0));
+    assert_eq!(rr.still_on_server, rr.rows);
+    assert!(rr.failed() && report.has_problems());
+    assert_eq!(setup.sim.table_ids("RR").len() as u64, rr.rows);
 }
 
 #[test]

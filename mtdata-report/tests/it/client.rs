@@ -1,6 +1,7 @@
 use mtdata_report::{CellState, ClientReport, ReportOptions, TextOptions};
 
 use crate::open;
+use mtdata_report::CsvCells;
 
 /// participant, completed, expected, duplicates (TaskLog, data), unscheduled, sessions completed,
 /// logged without data, missing.
@@ -140,7 +141,7 @@ fn client_report_text_csv_and_json_snapshots() {
         })
     );
     let mut csv = Vec::new();
-    report.write_csv(&mut csv).unwrap();
+    report.write_csv(&mut csv, CsvCells::default()).unwrap();
     insta::assert_snapshot!("client_csv", String::from_utf8(csv).unwrap());
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["rows"][2]["missing"][0], "preTest/Phq4");

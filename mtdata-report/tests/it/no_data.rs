@@ -2,6 +2,7 @@
 //! participant, session and tag; tables keyed by `sessionName`, without `tag` or without `session`;
 //! two tasks sharing one table; a task without a table (unknown, never "no data").
 
+use mtdata_report::CsvCells;
 use mtdata_report::{CellState, ClientReport, ReportOptions, ScaleReport};
 
 use crate::open;
@@ -136,7 +137,7 @@ fn logged_slots_without_a_data_row_are_missing_by_name() {
     );
 
     let mut csv = Vec::new();
-    report.write_csv(&mut csv).unwrap();
+    report.write_csv(&mut csv, CsvCells::default()).unwrap();
     let csv = String::from_utf8(csv).unwrap();
     assert!(
         csv.lines().nth(2).unwrap().contains(

@@ -1,6 +1,7 @@
 use mtdata_report::{ReportOptions, ScaleReport, ScaleRow, TableMap, TextOptions};
 
 use crate::open;
+use mtdata_report::CsvCells;
 
 fn counts(r: &ScaleRow) -> [usize; 10] {
     [
@@ -119,7 +120,7 @@ fn scale_report_text_and_csv_snapshots() {
         })
     );
     let mut csv = Vec::new();
-    report.write_csv(&mut csv).unwrap();
+    report.write_csv(&mut csv, CsvCells::default()).unwrap();
     insta::assert_snapshot!("scale_csv", String::from_utf8(csv).unwrap());
 }
 

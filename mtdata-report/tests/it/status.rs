@@ -1,6 +1,7 @@
 use mtdata_report::{StatusOptions, StatusReport, TableStatus, TextOptions};
 
 use crate::fixture;
+use mtdata_report::CsvCells;
 
 fn status_all() -> StatusReport {
     StatusReport::for_folder(
@@ -111,10 +112,14 @@ fn status_all_text_and_csv_snapshots() {
         })
     );
     let mut csv = Vec::new();
-    report.write_out_of_range_csv(&mut csv).unwrap();
+    report
+        .write_out_of_range_csv(&mut csv, CsvCells::default())
+        .unwrap();
     insta::assert_snapshot!("status_out_of_range_csv", String::from_utf8(csv).unwrap());
     let mut columns = Vec::new();
-    report.write_columns_csv(&mut columns).unwrap();
+    report
+        .write_columns_csv(&mut columns, CsvCells::default())
+        .unwrap();
     let columns = String::from_utf8(columns).unwrap();
     assert!(
         columns.contains("Credibility,important,4,4,0,3,0,0.0000,0–5 (PNA 555),0,1\n"),

@@ -2,6 +2,7 @@
 //! reads the environment and files), export, print one line per applet and one for the server.
 
 use mtdata_core::config::{MindLoggerConfig, ServerConfig};
+use mtdata_core::names::escaped;
 use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
 use mtdata_export::{ExportOptions, TableStatus};
 
@@ -27,16 +28,16 @@ pub fn export_one(
 /// One line per applet, then one for the server.
 pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
     let root = &report.study_folder;
-    let width = report
-        .applets
+    let names: Vec<_> = report.applets.iter().map(|a| escaped(&a.name)).collect();
+    let width = names
         .iter()
-        .map(|a| a.name.chars().count())
+        .map(|name| name.chars().count())
         .max()
         .unwrap_or(0)
         .min(30);
     let mut lines = Vec::new();
     let (mut new_answers, mut failed) = (0, 0);
-    for applet in &report.applets {
+    for (applet, name) in report.applets.iter().zip(&names) {
         new_answers += applet.new_answers;
         let pages = match applet.pages {
             1 => "1 page".to_owned(),
@@ -65,8 +66,8 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
             }
         };
         lines.push(format!(
-            "{}  {:<width$}  {}  {text}",
-            report.server, applet.name, applet.applet
+            "{}  {name:<width$}  {}  {text}",
+            report.server, applet.applet
         ));
     }
     lines.push(format!(
