@@ -37,7 +37,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernels::table::{OutputFormat, read_scale_table, write_table};
-use crate::ops::clean::{CleanOptions, CleanReport, clean};
+use crate::ops::clean::{CleanOptions, CleanReport, KEY_COUNT_COLUMNS, clean};
 use crate::ops::score::{ScoreOptions, score};
 use crate::ops::wide::{SCHEDULE_ORDER, WideOptions, long_to_wide};
 use crate::ops::{PrepareOptions, prepare};
@@ -344,8 +344,11 @@ impl<'a> Run<'a> {
                     Some(_) => Some(clean(&df, Some(scale), &clean_options)?),
                     None => None,
                 };
-                let source = cleaned.as_ref().map_or(&df, |c| &c.data);
-                let wide = long_to_wide(source, &scale.name, &wide_options)?;
+                let source = match &cleaned {
+                    Some(c) => c.data.drop_many(KEY_COUNT_COLUMNS),
+                    None => df.clone(),
+                };
+                let wide = long_to_wide(&source, &scale.name, &wide_options)?;
                 (cleaned, None, Some(wide))
             }
             Verb::Prepare => {

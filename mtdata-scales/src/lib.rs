@@ -66,7 +66,7 @@ pub use kernels::table::{
 };
 pub use mtdata_core::decoded::PARTICIPANT_COLUMNS;
 pub use ops::answers::imputation_base;
-pub use ops::clean::{CleanOptions, CleanReport, Cleaned, clean};
+pub use ops::clean::{CleanOptions, CleanReport, Cleaned, KEY_COUNT_COLUMNS, clean};
 pub use ops::score::{ItemValues, ScoreOptions, Scored, item_values, score};
 pub use ops::wide::{SCHEDULE_ORDER, Wide, WideColumn, WideOptions, long_to_wide};
 pub use ops::{PrepareOptions, Prepared, prepare};

@@ -9,5 +9,7 @@ mod kill;
 mod mindlogger;
 mod mindlogger_kill;
 #[cfg(feature = "scales")]
+mod scale_rules;
+#[cfg(feature = "scales")]
 mod scales;
 mod support;

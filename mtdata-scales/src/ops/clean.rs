@@ -13,6 +13,10 @@ use crate::rules::codebook::ScaleDef;
 use crate::rules::duplicates::{DropReason, DroppedRow, DuplicatePolicy};
 use crate::rules::records::ValueProblem;
 
+/// The per-key counts [`clean`] adds to every kept row: the key's rows in the input, and those
+/// left after exact duplicates. The scored and wide tables of `prepare` leave them out.
+pub const KEY_COUNT_COLUMNS: [&str; 2] = ["n_rows", "n_distinct_rows"];
+
 /// Options of [`clean`].
 #[derive(Debug, Clone, Default)]
 pub struct CleanOptions {
@@ -194,9 +198,10 @@ impl KeyGroups {
                 .map(|&row| counts[self.group_of[row] as usize])
                 .collect()
         };
+        let [rows, distinct] = KEY_COUNT_COLUMNS;
         [
-            Column::new("n_rows".into(), of(&self.rows)),
-            Column::new("n_distinct_rows".into(), of(&self.distinct)),
+            Column::new(rows.into(), of(&self.rows)),
+            Column::new(distinct.into(), of(&self.distinct)),
         ]
     }
 }
@@ -340,7 +345,7 @@ fn kept_rows(
         .collect();
     for (c, item) in items.columns.iter().enumerate() {
         let column = data.column(&item.column).map_err(polars)?;
-        let replaced = with_means(column, means.iter().map(|(at, m)| (*at, m[c])))?;
+        let replaced = with_means(column, means.iter().map(|(at, m)| (*at, m[c])), table)?;
         data.with_column(replaced).map_err(polars)?;
     }
     Ok(data)
@@ -351,8 +356,9 @@ fn kept_rows(
 fn with_means(
     column: &Column,
     means: impl Iterator<Item = (usize, Option<f64>)>,
+    table: &str,
 ) -> Result<Column> {
-    let polars = |e| Error::polars(column.name(), e);
+    let polars = |e| Error::polars(table, e);
     let name = column.name().clone();
     if column.dtype().is_primitive_numeric() {
         let mut values: Vec<Option<f64>> = column

@@ -51,7 +51,7 @@ pub fn prepare(df: &DataFrame, scale: &ScaleDef, options: &PrepareOptions) -> Re
     }
     let cleaned = clean(df, Some(scale), &options.clean)?;
     // The per-key counts stay in the cleaned table; the scored and wide tables leave them out.
-    let to_score = cleaned.data.drop_many(["n_rows", "n_distinct_rows"]);
+    let to_score = cleaned.data.drop_many(clean::KEY_COUNT_COLUMNS);
     let scored = score(&to_score, scale, &score_options)?;
     let wide = long_to_wide(&scored.data, &scale.name, &wide_options)?;
     Ok(Prepared {
