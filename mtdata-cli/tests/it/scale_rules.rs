@@ -213,6 +213,94 @@ fn dass_medians_come_from_one_base_whatever_the_verb_or_policy() {
     assert_eq!(DuplicatePolicy::ALL.len(), 4);
 }
 
+/// `fixtures/scales/OA/clean.<policy>.csv` (arithmetic in `fixtures/scales/README.md`) through
+/// `mtdata clean --duplicates <policy>`: the rows kept, each dropped row's reason, and the
+/// expected cells of kept rows (`n_rows` and `n_distinct_rows` included).
+#[test]
+fn every_duplicate_policy_keeps_the_hand_computed_rows_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    for policy in DUPLICATE_POLICIES {
+        let fixture = scales_fixtures().join(format!("OA/clean.{policy}.csv"));
+        let csv = decoded(dir.path(), policy, &fixture, "OA");
+        // The `expect_` columns differ between exact duplicates: the decoded table has none.
+        let input = read_table(&fixture).unwrap();
+        let answers: Vec<String> = input
+            .get_column_names_owned()
+            .into_iter()
+            .filter(|c| !c.starts_with("expect_"))
+            .map(|c| c.to_string())
+            .collect();
+        let mut decoded_table = input.select(answers).unwrap();
+        CsvWriter::new(std::fs::File::create(&csv).unwrap())
+            .finish(&mut decoded_table)
+            .unwrap();
+        let args = [
+            "clean",
+            "OA",
+            "--study",
+            "calm-thinking",
+            "--duplicates",
+            policy,
+        ];
+        run(&args, &csv);
+        let cleaned_dir = dir
+            .path()
+            .join(policy)
+            .join("processed_data/cleaned_dup_data");
+        let cleaned = output(&cleaned_dir, "cleaned").expect("a cleaned table");
+        let dropped = output(&cleaned_dir, "dropped").expect("a dropped-rows table");
+        let ids = column(&input, "id");
+        let kept = column(&input, "expect_kept");
+        let reasons = column(&input, "expect_reason");
+        let want_kept: Vec<Option<String>> = ids
+            .iter()
+            .zip(&kept)
+            .filter(|(_, k)| k.as_deref() == Some("1"))
+            .map(|(id, _)| id.clone())
+            .collect();
+        assert_eq!(column(&cleaned, "id"), want_kept, "{policy}: kept rows");
+        for (id, reason) in column(&dropped, "id")
+            .iter()
+            .zip(column(&dropped, "reason"))
+        {
+            let row = ids.iter().position(|i| i == id).unwrap();
+            assert_eq!(reason, reasons[row], "{policy}: reason of id {id:?}");
+        }
+        assert_eq!(
+            dropped.height() + cleaned.height(),
+            input.height(),
+            "{policy}: every row kept or dropped"
+        );
+        for name in input.get_column_names_owned() {
+            let Some(target) = name.strip_prefix("expect_") else {
+                continue;
+            };
+            if target == "kept" || target == "reason" {
+                continue;
+            }
+            let want = column(&input, &name);
+            for (id, _) in ids
+                .iter()
+                .zip(&kept)
+                .filter(|(_, k)| k.as_deref() == Some("1"))
+            {
+                let row = ids.iter().position(|i| i == id).unwrap();
+                let id = id.as_deref().unwrap();
+                let got = at(&cleaned, id, target);
+                assert!(
+                    same(&got, &want[row]),
+                    "{policy} id {id} {target}: {got:?} != {:?}",
+                    want[row]
+                );
+            }
+        }
+    }
+    // Every policy the library has is checked here.
+    assert_eq!(DuplicatePolicy::ALL.len(), DUPLICATE_POLICIES.len());
+}
+
+const DUPLICATE_POLICIES: [&str; 4] = ["first", "last", "mean-of-unique", "mtdata"];
+
 /// `fixtures/scales/Credibility/recode-once/README.md`.
 #[test]
 fn credibility_is_recoded_once_whatever_the_policy() {
