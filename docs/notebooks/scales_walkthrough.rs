@@ -47,6 +47,7 @@ pub fn run(fixtures: &Path) -> mtdata_scales::Result<String> {
             },
             score: ScoreOptions {
                 variant: Some("mean-x5".into()),
+                ..ScoreOptions::default()
             },
             ..PrepareOptions::default()
         },

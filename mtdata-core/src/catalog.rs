@@ -86,6 +86,8 @@ impl fmt::Display for Study {
 pub enum Values {
     /// Numbers from `min` to `max` inclusive.
     Range { min: f64, max: f64 },
+    /// `true` or `false`: checked, not scored.
+    Boolean,
     /// Free text or options: not checked, not scored.
     Text,
 }
@@ -116,6 +118,15 @@ impl ItemGroup {
         ItemGroup {
             items,
             values: Values::Text,
+            extra_pna: &[],
+        }
+    }
+
+    /// Boolean items (`true`/`false`).
+    pub const fn boolean(items: &'static [&'static str]) -> Self {
+        ItemGroup {
+            items,
+            values: Values::Boolean,
             extra_pna: &[],
         }
     }
@@ -543,12 +554,12 @@ const DEMOGRAPHICS: Scale = Scale::new(
     &[],
 );
 
-// The change items are booleans (kept as text: the catalogue has no boolean values yet);
-// `changeInHelp_noAns` is 0, or 555 when the participant preferred not to answer (§4.2).
+// The change items are booleans, `other` is text; `changeInHelp_noAns` is 0, or 555 when the
+// participant preferred not to answer (§4.2).
 const HELP_SEEKING: Scale = Scale::new(
     "HelpSeeking",
     &[
-        ItemGroup::text(&[
+        ItemGroup::boolean(&[
             "morePerson",
             "lessPerson",
             "moreMeds",
@@ -557,8 +568,8 @@ const HELP_SEEKING: Scale = Scale::new(
             "lessApps",
             "otherChange",
             "noChange",
-            "other",
         ]),
+        ItemGroup::text(&["other"]),
         ItemGroup::range(&["changeInHelp_noAns"], 0.0, 0.0),
     ],
     &[555.0],

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::client::ClientReport;
 use crate::scale::ScaleReport;
-use crate::status::StatusReport;
+use crate::status::{ColumnStatus, StatusReport};
 use crate::study::CellState;
 
 /// What goes on the page; absent parts are left out.
@@ -90,10 +90,13 @@ impl HtmlReport<'_> {
         if let Some(status) = self.status {
             h.push_str("<h2>Missing cells per column</h2>\n");
             for t in &status.tables {
+                // A column empty in every row (an unused `tag`, a superseded `participant`) is
+                // named once, not drawn as a full bar that hides the real gaps.
+                let unused = |c: &&ColumnStatus| t.rows > 0 && c.missing == t.rows;
                 let bars: Vec<(String, Option<f64>, String)> = t
                     .columns
                     .iter()
-                    .filter(|c| c.missing > 0)
+                    .filter(|c| c.missing > 0 && !unused(c))
                     .map(|c| {
                         (
                             c.column.clone(),
@@ -103,8 +106,22 @@ impl HtmlReport<'_> {
                     })
                     .collect();
                 let _ = writeln!(h, "<h3>{}</h3>", esc(&t.table));
+                let unused: Vec<String> = t
+                    .columns
+                    .iter()
+                    .filter(unused)
+                    .map(|c| esc(&c.column))
+                    .collect();
+                if !unused.is_empty() {
+                    let _ = writeln!(
+                        h,
+                        "<p class=\"note\">unused (empty in every row): {}</p>",
+                        unused.join(", ")
+                    );
+                }
                 if bars.is_empty() {
-                    h.push_str("<p class=\"note\">no empty cells</p>\n");
+                    let other = if unused.is_empty() { "" } else { "other " };
+                    let _ = writeln!(h, "<p class=\"note\">no {other}empty cells</p>");
                 } else {
                     bar_chart(&mut h, "column-missing", &bars);
                 }
@@ -279,4 +296,37 @@ fn out_of_range(h: &mut String, status: &StatusReport) {
         );
     }
     h.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::StatusOptions;
+
+    #[test]
+    fn a_column_empty_in_every_row_is_named_once_not_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("OA.csv");
+        std::fs::write(
+            &path,
+            "id,participant,participantRSA,tag,anxious_freq\n1,,7,,2\n2,,8,,\n",
+        )
+        .unwrap();
+        let status = StatusReport::for_file("OA", &path, &StatusOptions::default()).unwrap();
+        let html = HtmlReport {
+            title: "t",
+            generated: "now",
+            scale: None,
+            client: None,
+            status: Some(&status),
+        }
+        .render();
+        assert!(
+            html.contains("unused (empty in every row): participant, tag"),
+            "{html}"
+        );
+        // Only the real gap (one of two anxious_freq cells) is drawn.
+        assert!(html.contains("1 of 2 empty"), "{html}");
+        assert!(!html.contains("2 of 2 empty"), "{html}");
+    }
 }

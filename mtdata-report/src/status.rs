@@ -4,13 +4,13 @@
 use std::fmt;
 use std::path::Path;
 
-use serde::Serialize;
-
 use mtdata_core::csv_cell::CsvCells;
+use mtdata_core::schedule::Schedule;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ranges::{Check, ItemRange, ValidRanges};
-use crate::tables::{self, Header, KeySet, key_hash, write_cells};
+use crate::tables::{self, Header, KeySet, PreHashed, key_hash, write_cells};
 use crate::text::{TextOptions, TextTable, Tone, percent};
 
 /// Columns that, with the participant, identify one completion; a second row with the same
@@ -25,6 +25,10 @@ pub struct StatusOptions {
     pub ranges: ValidRanges,
     /// At most this many out-of-range values are listed per table (all are counted).
     pub max_listed: usize,
+    /// The study's schedule (`active_data/study.json`): a task planned more than once in a
+    /// session without a tag (R34's SUDS before and after training) may have that many rows
+    /// with one key before any is a duplicate. `None`: one row per key.
+    pub schedule: Option<Schedule>,
 }
 
 impl Default for StatusOptions {
@@ -32,9 +36,38 @@ impl Default for StatusOptions {
         StatusOptions {
             ranges: ValidRanges::default(),
             max_listed: 100,
+            schedule: None,
         }
     }
 }
+
+/// How many rows of `table` one participant may have per session: the times the schedule
+/// plans the task in that session (its name matched case-insensitively), at least 1.
+struct PlannedRows(Vec<(String, usize)>);
+
+impl PlannedRows {
+    fn new(schedule: Option<&Schedule>, table: &str) -> Self {
+        let mut planned: Vec<(String, usize)> = Vec::new();
+        for slot in schedule.iter().flat_map(|s| &s.slots) {
+            if slot.task.eq_ignore_ascii_case(table) && slot.occurrence == 0 {
+                planned.push((slot.session.clone(), slot.occurrences));
+            }
+        }
+        PlannedRows(planned)
+    }
+
+    /// Rows allowed for a key in `session`; a tagged row (`pre`, `post`) is one occurrence.
+    fn allowed(&self, session: &str, tagged: bool) -> u32 {
+        if tagged {
+            return 1;
+        }
+        let planned = self.0.iter().find(|(s, _)| s == session).map(|(_, n)| *n);
+        u32::try_from(planned.unwrap_or(1).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// Rows seen per key (hashes of text keys).
+type KeyCounts = std::collections::HashMap<u128, u32, std::hash::BuildHasherDefault<PreHashed>>;
 
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,7 +108,8 @@ pub struct TableStatus {
     pub participants: usize,
     /// Rows without a participant link.
     pub unlinked_rows: usize,
-    /// Rows repeating (participant, session, task, tag, trial) of an earlier row.
+    /// Rows repeating (participant, session, task, tag, trial) of an earlier row, beyond the
+    /// repeats the schedule plans.
     pub duplicates: usize,
     pub duplicate_rate: Option<f64>,
     /// Rows with no value outside its range.
@@ -128,9 +162,11 @@ impl TableStatus {
             .filter_map(|c| header.find(c))
             .collect();
         let id_col = header.find("id");
+        let (session_col, tag_col) = (header.find("session"), header.find("tag"));
+        let planned = PlannedRows::new(options.schedule.as_ref(), table);
         let width = header.names.len();
         let (mut missing, mut pna, mut oor) = (vec![0; width], vec![0; width], vec![0; width]);
-        let mut keys = KeySet::default();
+        let mut keys = KeyCounts::default();
         let mut people = KeySet::default();
         let mut buffer = Vec::new();
         let (mut rows, mut duplicates, mut valid, mut unlinked) = (0, 0, 0, 0);
@@ -175,7 +211,12 @@ impl TableStatus {
                 Some(p) => {
                     people.insert(key_hash(&mut buffer, [p]));
                     let fields = key_cols.iter().map(|&c| record.get(c).unwrap_or(""));
-                    if !keys.insert(key_hash(&mut buffer, std::iter::once(p).chain(fields))) {
+                    let seen = keys
+                        .entry(key_hash(&mut buffer, std::iter::once(p).chain(fields)))
+                        .or_default();
+                    *seen += 1;
+                    let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("");
+                    if *seen > planned.allowed(cell(session_col), !cell(tag_col).is_empty()) {
                         duplicates += 1;
                     }
                 }
@@ -438,5 +479,34 @@ impl fmt::Display for StatusReport {
             width: None,
             color: false,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_planned_twice_without_a_tag_may_have_two_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("SUDS.csv");
+        std::fs::write(
+            &path,
+            "id,participant,session,tag,anxiety\n1,7,S1,,50\n2,7,S1,,30\n3,7,S1,,30\n\
+             4,8,S1,pre,1\n5,8,S1,pre,2\n6,9,S2,,5\n7,9,S2,,5\n",
+        )
+        .unwrap();
+        let sheet = r#"[{"name":"R34","sessions":[
+            {"name":"S1","tasks":[{"name":"suds"},{"name":"T"},{"name":"suds"}]},
+            {"name":"S2","tasks":[{"name":"suds"}]}]}]"#;
+        let options = StatusOptions {
+            schedule: Some(Schedule::from_json(sheet.as_bytes(), None).unwrap()),
+            ..StatusOptions::default()
+        };
+        let status = TableStatus::check(&path, "SUDS", &options).unwrap();
+        // Id 3 (a third untagged row in S1), id 5 (a second `pre`), id 7 (S2 plans one).
+        assert_eq!(status.duplicates, 3);
+        let plain = TableStatus::check(&path, "SUDS", &StatusOptions::default()).unwrap();
+        assert_eq!(plain.duplicates, 4);
     }
 }

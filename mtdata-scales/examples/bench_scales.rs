@@ -12,9 +12,10 @@
 use std::process::Command;
 use std::time::Instant;
 
+use mtdata_scales::jobs::{JobOptions, Verb, run_table};
 use mtdata_scales::{
-    Codebook, OutputFormat, PrepareOptions, ScoreOptions, Study, WideOptions, long_to_wide,
-    prepare, read_scale_table, score, write_table,
+    Codebook, PrepareOptions, ScoreOptions, Study, WideOptions, long_to_wide, prepare,
+    read_scale_table, score,
 };
 
 // The allocator the `mtdata` binary uses: it keeps freed memory for reuse, where the system
@@ -80,6 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Same arithmetic as MTData (mean x 5), but with PNA removed, and every column kept.
     let options = ScoreOptions {
         variant: Some("mtdata".into()),
+        ..ScoreOptions::default()
     };
     let mut best = f64::INFINITY;
     let mut shape = (0, 0);
@@ -106,22 +108,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         best_prepare = best_prepare.min(start.elapsed().as_secs_f64());
         assert_eq!(prepared.wide.data.height(), shape.0);
     }
-    // The `prepare` verb end to end, as the CLI runs it: read, clean, score, reshape, and
-    // write the scored and the wide table as CSV.
+    // The `prepare` verb with files, as `mtdata prepare OA <csv>` runs it (one library call):
+    // read, clean, score, reshape, and write the cleaned, scored and wide tables and the rules,
+    // each fsynced and renamed into place.
+    let active = dir.path().join("study/active_data");
+    std::fs::create_dir_all(&active)?;
+    let decoded = active.join("OA.csv");
+    std::fs::rename(&path, &decoded)?;
+    let path = decoded;
+    let job = JobOptions {
+        study: Some(Study::R34),
+        variant: Some("mtdata".into()),
+        ..JobOptions::default()
+    };
     let start = Instant::now();
-    let df = read_scale_table(&path, oa)?;
-    let prepared = prepare(&df, oa, &prepare_options)?;
-    write_table(
-        &prepared.scored.data,
-        &dir.path().join("scored.csv"),
-        OutputFormat::Csv,
-    )?;
-    write_table(
-        &prepared.wide.data,
-        &dir.path().join("wide.csv"),
-        OutputFormat::Csv,
-    )?;
+    let report = run_table(Verb::Prepare, "OA", &path, &job)?;
     let verb = start.elapsed().as_secs_f64();
+    let done = report.tables[0]
+        .result
+        .as_ref()
+        .map_err(|e| e.to_string())?;
+    assert_eq!(done.wide.map(|w| w.participants), Some(shape.0));
     println!("  score {:.3} s, long-to-wide {:.3} s", parts.0, parts.1);
     println!(
         "rows {rows}: mtdata read {read_s:.3} s; score + long-to-wide {best:.3} s; prepare (clean + score + long-to-wide) {best_prepare:.3} s (best of {RUNS}) -> {} x {}",
@@ -161,18 +168,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pandas_e2e / (read_s + best)
             );
             println!(
-                "prepare verb with files (read, clean, score, reshape, write both CSVs): mtdata {verb:.3} s, pandas {pandas_verb:.3} s, ratio {:.1}x",
+                "prepare verb with files (mtdata: read, clean, score, reshape, write cleaned, scored, rules and wide, fsynced; pandas: read, clean, score, reshape, write scored and wide): mtdata {verb:.3} s, pandas {pandas_verb:.3} s, ratio {:.1}x",
                 pandas_verb / verb
             );
         }
         Ok(o) => println!(
-            "pandas port not run: {}",
+            "prepare verb with files: mtdata {verb:.3} s; pandas port not run: {}",
             String::from_utf8_lossy(&o.stderr)
                 .lines()
                 .last()
                 .unwrap_or("python3 failed")
         ),
-        Err(e) => println!("pandas port not run: python3: {e}"),
+        Err(e) => println!(
+            "prepare verb with files: mtdata {verb:.3} s; pandas port not run: python3: {e}"
+        ),
     }
     Ok(())
 }

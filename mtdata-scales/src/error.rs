@@ -38,9 +38,20 @@ pub enum Error {
 
     /// Two or more rows share a wide-form key and no duplicate policy was chosen.
     #[error(
-        "table {table}: {groups} (participant, session, tag) keys have more than one row; run `mtdata clean` first or choose a duplicate policy (first, last, mean-of-unique)"
+        "table {table}: {groups} (participant, session, tag) keys have more than one row; run `mtdata clean` first or choose a duplicate policy (first, last, mean-of-unique, mtdata)"
     )]
     DuplicateKeys { table: String, groups: usize },
+
+    /// A table's `recoded` column does not name the codebook's recode, so it is unknown whether
+    /// its answers are stored codes or meanings.
+    #[error(
+        "table {table}: column recoded holds {found}, but the codebook's recode is `{expected}`; score the decoded table, or a table cleaned with this codebook"
+    )]
+    RecodeMismatch {
+        table: String,
+        found: String,
+        expected: String,
+    },
 
     /// A wide table would have more cells than long-to-wide can index.
     #[error(

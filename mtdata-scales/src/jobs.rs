@@ -33,17 +33,18 @@ use mtdata_core::layout::{FileStamp, Processed, StudyLayout, output_file_name};
 use mtdata_core::schedule::Schedule;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernels::table::{OutputFormat, read_scale_table, write_table};
-use crate::ops::clean::{CleanOptions, CleanReport, clean};
-use crate::ops::score::{ScoreOptions, Scored, score};
+use crate::ops::clean::{CleanOptions, CleanReport, KEY_COUNT_COLUMNS, clean};
+use crate::ops::score::{ScoreOptions, score};
 use crate::ops::wide::{SCHEDULE_ORDER, WideOptions, long_to_wide};
 use crate::ops::{PrepareOptions, prepare};
 use crate::rules::codebook::{Codebook, ScaleDef};
 use crate::rules::codebook_file::load_codebook;
 use crate::rules::duplicates::DuplicatePolicy;
-use crate::rules::records::{RuleRecord, ValueProblem};
+use crate::rules::records::{ImputationBase, RuleRecord, ValueProblem};
 
 /// A scale verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +109,13 @@ impl JobReport {
     /// Whether some table failed or had invalid values.
     pub fn has_problems(&self) -> bool {
         self.tables.iter().any(|t| match &t.result {
-            Ok(done) => done.scored.as_ref().is_some_and(|s| !s.problems.is_empty()),
+            Ok(done) => {
+                done.scored.as_ref().is_some_and(|s| !s.problems.is_empty())
+                    || done
+                        .cleaned
+                        .as_ref()
+                        .is_some_and(|c| !c.problems.is_empty())
+            }
             Err(_) => true,
         })
     }
@@ -136,7 +143,8 @@ pub struct TableOutput {
     pub scored: Option<ScoreReport>,
     /// Reshaped (long-to-wide, prepare).
     pub wide: Option<WideShape>,
-    /// The files written, in the order written.
+    /// The files written: cleaned, dropped and problems of the cleaning, scored, rules and
+    /// problems of the scoring, wide (those the verb writes).
     pub written: Vec<PathBuf>,
 }
 
@@ -320,6 +328,8 @@ impl<'a> Run<'a> {
         };
         let score_options = ScoreOptions {
             variant: options.variant.clone(),
+            participant_column: options.participant_column.clone(),
+            imputation_base: None,
         };
         let wide_options = WideOptions {
             participant_column: options.participant_column.clone(),
@@ -334,8 +344,11 @@ impl<'a> Run<'a> {
                     Some(_) => Some(clean(&df, Some(scale), &clean_options)?),
                     None => None,
                 };
-                let source = cleaned.as_ref().map_or(&df, |c| &c.data);
-                let wide = long_to_wide(source, &scale.name, &wide_options)?;
+                let source = match &cleaned {
+                    Some(c) => c.data.drop_many(KEY_COUNT_COLUMNS),
+                    None => df.clone(),
+                };
+                let wide = long_to_wide(&source, &scale.name, &wide_options)?;
                 (cleaned, None, Some(wide))
             }
             Verb::Prepare => {
@@ -351,7 +364,7 @@ impl<'a> Run<'a> {
         let mut out = Outputs {
             run: self,
             scale: &scale.name,
-            written: Vec::new(),
+            pending: Vec::new(),
         };
         if let Some(c) = &cleaned {
             if matches!(self.verb, Verb::Clean | Verb::Prepare) {
@@ -361,17 +374,22 @@ impl<'a> Run<'a> {
                 let dropped = c.report.to_frame()?;
                 out.csv_table(Processed::CleanedDupData, "dropped", &dropped)?;
             }
+            if !c.report.problems.is_empty() {
+                let problems = problems_csv(&c.report.problems);
+                out.file(Processed::CleanedDupData, "problems", problems)?;
+            }
         }
         if let Some(s) = &scored {
             out.table(Processed::ScoredData, "scored", &s.data)?;
             out.file(Processed::ScoredData, "rules", rules_csv(&s.rules))?;
             if !s.problems.is_empty() {
-                out.file(Processed::ScoredData, "problems", problems_csv(s))?;
+                out.file(Processed::ScoredData, "problems", problems_csv(&s.problems))?;
             }
         }
         if let Some(w) = &wide {
             out.table(Processed::WideformData, "transed", &w.data)?;
         }
+        let written = out.write_all()?;
         Ok(TableOutput {
             rows: df.height(),
             cleaned: cleaned.map(|c| c.report),
@@ -383,16 +401,23 @@ impl<'a> Run<'a> {
                 participants: w.data.height(),
                 columns: w.columns.len(),
             }),
-            written: out.written,
+            written,
         })
     }
 }
 
-/// The output files of one table: `<processed_data>/<folder>/<Scale>_<kind>_<stamp>.<ext>`.
+/// The output files of one table: `<processed_data>/<folder>/<Scale>_<kind>_<stamp>.<ext>`,
+/// gathered and then written together ([`Outputs::write_all`]).
 struct Outputs<'a> {
     run: &'a Run<'a>,
     scale: &'a str,
-    written: Vec<PathBuf>,
+    pending: Vec<(PathBuf, Pending)>,
+}
+
+/// What an output file holds.
+enum Pending {
+    Table(DataFrame, OutputFormat),
+    Bytes(Vec<u8>),
 }
 
 impl Outputs<'_> {
@@ -407,16 +432,16 @@ impl Outputs<'_> {
     fn table(&mut self, folder: Processed, kind: &str, df: &DataFrame) -> Result<()> {
         let format = self.run.options.format;
         let path = self.path(folder, kind, format.extension())?;
-        write_table(df, &path, format)?;
-        self.written.push(path);
+        self.pending
+            .push((path, Pending::Table(df.clone(), format)));
         Ok(())
     }
 
     /// A report table, always CSV.
     fn csv_table(&mut self, folder: Processed, kind: &str, df: &DataFrame) -> Result<()> {
         let path = self.path(folder, kind, OutputFormat::Csv.extension())?;
-        write_table(df, &path, OutputFormat::Csv)?;
-        self.written.push(path);
+        self.pending
+            .push((path, Pending::Table(df.clone(), OutputFormat::Csv)));
         Ok(())
     }
 
@@ -428,31 +453,76 @@ impl Outputs<'_> {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        mtdata_core::fsutil::write_atomic(&path, &bytes)?;
-        self.written.push(path);
+        self.pending.push((path, Pending::Bytes(bytes)));
         Ok(())
+    }
+
+    /// Write every file at once, each atomically (temporary file, fsync, rename), so one file's
+    /// serializing overlaps another's fsync; the paths in the order they were added.
+    fn write_all(self) -> Result<Vec<PathBuf>> {
+        self.pending
+            .into_par_iter()
+            .map(|(path, what)| {
+                match what {
+                    Pending::Table(df, format) => write_table(&df, &path, format)?,
+                    Pending::Bytes(bytes) => mtdata_core::fsutil::write_atomic(&path, &bytes)?,
+                }
+                Ok(path)
+            })
+            .collect()
     }
 }
 
 /// A CSV file's bytes, or why the csv writer failed.
 type CsvResult = std::result::Result<Vec<u8>, csv::Error>;
 
-/// `scale,variant,score,rule,description`, one row per score column.
+/// `scale,variant,score,rule,description,imputation_rows,imputation_medians`, one row per
+/// score column; the last two for a median-imputed score: the base's rows and each item's
+/// median (`breathing=1 dryness=0.5`, `NA` for an item nobody answered).
 fn rules_csv(rules: &[RuleRecord]) -> CsvResult {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["scale", "variant", "score", "rule", "description"])?;
+    out.write_record([
+        "scale",
+        "variant",
+        "score",
+        "rule",
+        "description",
+        "imputation_rows",
+        "imputation_medians",
+    ])?;
     for r in rules {
-        out.write_record([&r.scale, &r.variant, &r.score, &r.rule, &r.description])?;
+        let (rows, medians) = match &r.imputation {
+            Some(base) => (base.rows.to_string(), medians_text(base)),
+            None => (String::new(), String::new()),
+        };
+        out.write_record([
+            &r.scale,
+            &r.variant,
+            &r.score,
+            &r.rule,
+            &r.description,
+            &rows,
+            &medians,
+        ])?;
     }
     out.into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// `item=median` for every item of the base, space-separated.
+fn medians_text(base: &ImputationBase) -> String {
+    let one = |(item, median): &(String, Option<f64>)| match median {
+        Some(m) => format!("{item}={m}"),
+        None => format!("{item}=NA"),
+    };
+    base.medians.iter().map(one).collect::<Vec<_>>().join(" ")
+}
+
 /// `row,id,column,value,problem`, one row per invalid cell; `row` counts data rows from 1.
-fn problems_csv(scored: &Scored) -> CsvResult {
+fn problems_csv(problems: &[ValueProblem]) -> CsvResult {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(["row", "id", "column", "value", "problem"])?;
-    for p in &scored.problems {
+    for p in problems {
         let row = (p.row + 1).to_string();
         let id = p.id.as_deref().unwrap_or("");
         out.write_record([&row, id, &p.column, &p.value, p.kind.as_str()])?;

@@ -65,13 +65,15 @@ pub use kernels::table::{
     write_table,
 };
 pub use mtdata_core::decoded::PARTICIPANT_COLUMNS;
-pub use ops::clean::{CleanOptions, CleanReport, Cleaned, clean};
+pub use ops::answers::imputation_base;
+pub use ops::clean::{CleanOptions, CleanReport, Cleaned, KEY_COUNT_COLUMNS, clean};
 pub use ops::score::{ItemValues, ScoreOptions, Scored, item_values, score};
 pub use ops::wide::{SCHEDULE_ORDER, Wide, WideColumn, WideOptions, long_to_wide};
 pub use ops::{PrepareOptions, Prepared, prepare};
 pub use rules::codebook::{
-    Codebook, Comparison, ItemDef, Rule, ScaleDef, ScoreDef, Study, Threshold, ValidValues, Variant,
+    Codebook, Comparison, ItemDef, RECODED_COLUMN, Rule, ScaleDef, ScoreDef, Study, Threshold,
+    ValidValues, Variant,
 };
 pub use rules::codebook_file::{load_codebook, parse_codebook_yaml, parse_scoresheet_csv};
 pub use rules::duplicates::{DropReason, DroppedRow, DuplicatePolicy};
-pub use rules::records::{ProblemKind, RuleRecord, ValueProblem};
+pub use rules::records::{ImputationBase, ProblemKind, RuleRecord, ValueProblem};

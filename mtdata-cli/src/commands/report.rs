@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
+use mtdata_core::schedule::Schedule;
 use mtdata_report::{
     ClientReport, HtmlReport, ReportOptions, ScaleReport, StatusOptions, StatusReport, StudyFolder,
     TableMap,
@@ -155,7 +156,11 @@ fn run_one(
         }
     };
     if opts.html {
-        let status = StatusReport::for_folder(&layout.active_data(), &StatusOptions::default())?;
+        let options = StatusOptions {
+            schedule: Schedule::load_saved(&layout).ok(),
+            ..StatusOptions::default()
+        };
+        let status = StatusReport::for_folder(&layout.active_data(), &options)?;
         let generated = now.format("%Y-%m-%d %H:%M:%S UTC").to_string();
         let html = HtmlReport {
             title: &target.name,

@@ -38,6 +38,8 @@ pub enum Duplicates {
     First,
     Last,
     MeanOfUnique,
+    /// MTData's rule: the last row in file order, whatever the dates (to reproduce old analyses).
+    Mtdata,
 }
 
 impl From<Duplicates> for DuplicatePolicy {
@@ -46,6 +48,7 @@ impl From<Duplicates> for DuplicatePolicy {
             Duplicates::First => DuplicatePolicy::First,
             Duplicates::Last => DuplicatePolicy::Last,
             Duplicates::MeanOfUnique => DuplicatePolicy::MeanOfUnique,
+            Duplicates::Mtdata => DuplicatePolicy::Mtdata,
         }
     }
 }
@@ -191,6 +194,9 @@ fn summary(scale: &str, done: &TableOutput) -> String {
             r.exact_duplicates,
             r.dropped.len() - r.exact_duplicates
         );
+        if !r.problems.is_empty() {
+            let _ = write!(line, "  no recode {}", r.problems.len());
+        }
     }
     if let Some(s) = &done.scored {
         let _ = write!(
@@ -221,10 +227,10 @@ fn warn(scale: &str, done: &TableOutput) {
             r.undated_keys
         );
     }
-    let Some(s) = &done.scored else {
-        return;
-    };
-    for p in s.problems.iter().take(5) {
+    let cleaned = done.cleaned.iter().flat_map(|c| &c.problems);
+    let scored = done.scored.iter().flat_map(|s| &s.problems);
+    let problems: Vec<_> = cleaned.chain(scored).collect();
+    for p in problems.iter().take(5) {
         tracing::warn!(
             "{scale}: row {} (id {}), column {}: {} {:?}; treated as missing",
             p.row + 1,
@@ -234,10 +240,10 @@ fn warn(scale: &str, done: &TableOutput) {
             p.value
         );
     }
-    if s.problems.len() > 5 {
+    if problems.len() > 5 {
         tracing::warn!(
-            "{scale}: {} more invalid values (listed in the problems file)",
-            s.problems.len() - 5
+            "{scale}: {} more invalid values (listed in the problems files)",
+            problems.len() - 5
         );
     }
 }

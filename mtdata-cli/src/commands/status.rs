@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use mtdata_core::layout::{FileStamp, StudyLayout, output_file_name};
+use mtdata_core::schedule::Schedule;
 use mtdata_report::{StatusOptions, StatusReport, ValidRanges};
 
 use crate::app::{CommandResult, Context};
@@ -51,9 +52,10 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
     if let Some(file) = &args.codebook {
         ranges.extend_from_file(file)?;
     }
-    let options = StatusOptions {
+    let mut options = StatusOptions {
         ranges,
         max_listed: args.max_listed,
+        schedule: None,
     };
     if args.target != "all" {
         let Some(csv) = &args.source else {
@@ -64,6 +66,9 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> CommandResult {
                 args.target
             );
         };
+        // The schedule of the study folder the table is in (`PATH/active_data/<Table>.csv`).
+        let study = Path::new(csv).parent().and_then(Path::parent);
+        options.schedule = study.and_then(|s| Schedule::load_saved(&StudyLayout::new(s)).ok());
         let report = StatusReport::for_file(&args.target, Path::new(csv), &options)?;
         show(&report, args, ctx)?;
         return Ok(Outcome::Success);
@@ -91,7 +96,12 @@ fn status_of_folder(
     ctx: &Context,
 ) -> CommandResult {
     let layout = StudyLayout::new(&target.root);
-    let report = StatusReport::for_folder(&layout.active_data(), options)?;
+    // Planned repeats (a task twice in a session without a tag) are not duplicates.
+    let options = StatusOptions {
+        schedule: Schedule::load_saved(&layout).ok(),
+        ..options.clone()
+    };
+    let report = StatusReport::for_folder(&layout.active_data(), &options)?;
     show(&report, args, ctx)?;
     for failure in &report.failures {
         tracing::error!(

@@ -9,6 +9,8 @@ mod kill;
 mod mindlogger;
 mod mindlogger_kill;
 #[cfg(feature = "scales")]
+mod scale_rules;
+#[cfg(feature = "scales")]
 mod scales;
 mod security;
 mod support;

@@ -354,8 +354,9 @@ impl Cells {
     }
 }
 
-fn fmt_number(v: f64) -> String {
-    if v.fract() == 0.0 {
+/// A number as a CSV cell: `3`, not `3.0`.
+pub(crate) fn fmt_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
         format!("{}", v as i64)
     } else {
         v.to_string()

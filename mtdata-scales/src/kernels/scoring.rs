@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::kernels::bits::for_each_word;
 use crate::kernels::items::{Cells, ItemColumn};
 use crate::rules::codebook::{Rule, ScaleDef, ScoreDef};
+use crate::rules::records::ImputationBase;
 
 impl ItemColumn {
     /// Add rows `start..start + counts.len()` to `sums`, and count the present ones.
@@ -129,15 +130,17 @@ impl BlockSums {
 }
 
 /// The values of score `def` over the cleaned `items` of `scale` (`height` rows), named after the
-/// score; `computed` holds the scores of the variant computed before it.
+/// score; `computed` holds the scores of the variant computed before it, `base` the medians of
+/// a median-imputed score.
 pub(crate) fn score_column(
     def: &ScoreDef,
     scale: &ScaleDef,
     items: &[ItemColumn],
     computed: &[Float64Chunked],
+    base: Option<&ImputationBase>,
     height: usize,
 ) -> Result<Float64Chunked> {
-    let values = compute(def, scale, items, computed, height)?;
+    let values = compute(def, scale, items, computed, base, height)?;
     Ok(Float64Chunked::with_chunk(def.name.as_str().into(), values))
 }
 
@@ -146,6 +149,7 @@ fn compute(
     scale: &ScaleDef,
     items: &[ItemColumn],
     computed: &[Float64Chunked],
+    base: Option<&ImputationBase>,
     height: usize,
 ) -> Result<PrimitiveArray<f64>> {
     let lookup = |names: &[String]| -> Result<Vec<&ItemColumn>> {
@@ -188,7 +192,11 @@ fn compute(
         Rule::ScaledMean { factor } => sum_rule(&cols, height, min, |sum, n| sum / n * factor),
         Rule::ProratedSum => sum_rule(&cols, height, min, |sum, n| sum / n * n_items),
         Rule::MedianImputedSum { factor } => {
-            let medians: Vec<Option<f64>> = cols.iter().map(|c| median(c)).collect();
+            // The base's medians; without one (never from the operations), the table's own.
+            let medians: Vec<Option<f64>> = cols
+                .iter()
+                .map(|c| base.map_or_else(|| median(c), |b| b.median(&c.item)))
+                .collect();
             per_row(&|row| {
                 let answered = cols.iter().filter(|c| c.get(row).is_some()).count();
                 if answered < min {
@@ -278,7 +286,7 @@ fn mean_of(values: impl Iterator<Item = Option<f64>>, min: usize) -> Option<(f64
 }
 
 /// Median of the present values (R's `median(na.rm = TRUE)`: mean of the two middle values).
-fn median(values: &ItemColumn) -> Option<f64> {
+pub(crate) fn median(values: &ItemColumn) -> Option<f64> {
     median_of(values.iter().flatten().collect())
 }
 

@@ -109,21 +109,35 @@ pub fn read_scale_csv_bytes(bytes: Vec<u8>, scale: &ScaleDef, table: &str) -> Re
     if numeric.is_empty() {
         return read_csv_bytes(bytes, table);
     }
-    let numbers: Schema = numeric
-        .iter()
-        .map(|name| Field::new((*name).into(), DataType::Float64))
-        .collect();
-    let typed = csv_reader(Some(numbers))
-        .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
-        .finish();
-    let mut df = match typed {
-        Ok(df) => df,
-        Err(e) => {
-            tracing::debug!(table, error = %e, "an item column is not all numbers; reading as text");
-            return read_csv_bytes(bytes, table);
+    // Integers first (the common case: no float parsing, no cast afterwards), then floats.
+    for whole in [true, false] {
+        let dtype = if whole {
+            DataType::Int64
+        } else {
+            DataType::Float64
+        };
+        let numbers: Schema = numeric
+            .iter()
+            .map(|name| Field::new((*name).into(), dtype.clone()))
+            .collect();
+        let typed = csv_reader(Some(numbers))
+            .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
+            .finish();
+        match typed {
+            Ok(df) if whole => return Ok(df),
+            Ok(df) => return whole_as_integers(df, &numeric, table),
+            Err(e) => {
+                tracing::debug!(table, whole, error = %e, "item columns did not parse as numbers of this type");
+            }
         }
-    };
-    // Whole numbers as integers, as scoring writes them (`3`, not `3.0`, in CSV output).
+    }
+    // Some item cell is not a number: text, so scoring reports it.
+    read_csv_bytes(bytes, table)
+}
+
+/// Item columns read as floats whose values are all whole become integers, as scoring writes
+/// them (`3`, not `3.0`, in CSV output).
+fn whole_as_integers(mut df: DataFrame, numeric: &[&str], table: &str) -> Result<DataFrame> {
     for name in numeric {
         let column = df.column(name).map_err(|e| Error::polars(table, e))?;
         let floats = column.f64().map_err(|e| Error::polars(table, e))?;
@@ -143,32 +157,47 @@ pub(crate) fn all_whole(mut values: impl Iterator<Item = f64>) -> bool {
     values.all(|v| v.abs() < 9.0e15 && (v as i64) as f64 == v)
 }
 
-/// Serialize `df` as CSV or Parquet.
-pub fn table_bytes(df: &DataFrame, format: OutputFormat, table: &str) -> Result<Vec<u8>> {
+/// Serialize `df` as CSV or Parquet into `out`.
+fn write_to(
+    df: &DataFrame,
+    out: impl std::io::Write,
+    format: OutputFormat,
+    table: &str,
+) -> Result<()> {
     let mut df = df.clone();
-    let mut out = Vec::new();
     match format {
-        OutputFormat::Csv => CsvWriter::new(&mut out)
+        OutputFormat::Csv => CsvWriter::new(out)
             .include_header(true)
             .finish(&mut df)
             .map_err(|e| Error::polars(table, e))?,
         OutputFormat::Parquet => {
-            ParquetWriter::new(&mut out)
+            ParquetWriter::new(out)
                 .finish(&mut df)
                 .map_err(|e| Error::polars(table, e))?;
         }
     }
+    Ok(())
+}
+
+/// Serialize `df` as CSV or Parquet.
+pub fn table_bytes(df: &DataFrame, format: OutputFormat, table: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_to(df, &mut out, format, table)?;
     Ok(out)
 }
 
-/// Write `df` atomically (temporary file, fsync, rename).
+/// Write `df` atomically (temporary file, fsync, rename), streamed to the file as polars
+/// serializes it (on all cores), so no copy of the whole file is held in memory.
 pub fn write_table(df: &DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
-    let bytes = table_bytes(df, format, &path.display().to_string())?;
-    mtdata_core::fsutil::write_atomic(path, &bytes).map_err(|e| Error::File {
+    let failed = |e: mtdata_core::Error| Error::File {
         action: "write",
         path: path.to_owned(),
         message: e.to_string(),
-    })
+    };
+    let mut file = mtdata_core::fsutil::AtomicFile::create(path).map_err(failed)?;
+    write_to(df, &mut file, format, &path.display().to_string())?;
+    file.commit().map_err(failed)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -184,5 +213,37 @@ mod tests {
             vec![Some("007".into()), Some("8".into())]
         );
         assert_eq!(df.column("x").unwrap().dtype(), &DataType::String);
+    }
+
+    #[test]
+    fn items_are_read_as_integers_then_floats_then_text() {
+        let oa = crate::Codebook::builtin(crate::Study::R34)
+            .scale("OA")
+            .unwrap()
+            .clone();
+        let read = |cells: &str| {
+            let csv = format!("id,anxious_freq\n{cells}");
+            read_scale_csv_bytes(csv.into_bytes(), &oa, "t").unwrap()
+        };
+        let ints = read("1,3\n2,-1\n3,\n");
+        assert_eq!(
+            ints.column("anxious_freq").unwrap().dtype(),
+            &DataType::Int64
+        );
+        let floats = read("1,3\n2,2.5\n");
+        let column = floats.column("anxious_freq").unwrap();
+        assert_eq!(column.dtype(), &DataType::Float64);
+        assert_eq!(column.f64().unwrap().get(1), Some(2.5));
+        // Whole floats become integers, as before.
+        let whole = read("1,3.0\n2,2\n");
+        assert_eq!(
+            whole.column("anxious_freq").unwrap().dtype(),
+            &DataType::Int64
+        );
+        let text = read("1,3\n2,often\n");
+        assert_eq!(
+            text.column("anxious_freq").unwrap().dtype(),
+            &DataType::String
+        );
     }
 }

@@ -5,11 +5,17 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernels::columns::{DateOf, find_column, idx, row_date_lookup, text_column};
-use crate::kernels::items::number_column;
+use crate::kernels::items::{fmt_number, number_column};
 use crate::kernels::keys::{RowKeys, exact_duplicates};
+use crate::ops::answers::{answers_scale, recode_answers};
 use crate::ops::score::{ItemValues, item_values};
 use crate::rules::codebook::ScaleDef;
 use crate::rules::duplicates::{DropReason, DroppedRow, DuplicatePolicy};
+use crate::rules::records::ValueProblem;
+
+/// The per-key counts [`clean`] adds to every kept row: the key's rows in the input, and those
+/// left after exact duplicates. The scored and wide tables of `prepare` leave them out.
+pub const KEY_COUNT_COLUMNS: [&str; 2] = ["n_rows", "n_distinct_rows"];
 
 /// Options of [`clean`].
 #[derive(Debug, Clone, Default)]
@@ -37,6 +43,9 @@ pub struct CleanReport {
     /// The key columns used: participant, then `session` and `tag` when present.
     pub key_columns: Vec<String>,
     pub dropped: Vec<DroppedRow>,
+    /// Answers the scale's recode has no entry for (made missing in the cleaned table), by
+    /// input row.
+    pub problems: Vec<ValueProblem>,
 }
 
 /// Result of [`clean`].
@@ -50,7 +59,10 @@ pub struct Cleaned {
 /// Drop exact duplicates, then apply `options.policy` to rows sharing (participant, session, tag).
 ///
 /// `scale` is needed for `mean-of-unique` (to know which columns are answers); the other
-/// policies accept `None`.
+/// policies accept `None`. With a scale that recodes its answers (R34 Credibility) the kept rows
+/// hold the recoded answers under every policy, marked in a `recoded` column, so scoring the
+/// cleaned table does not recode them again. Every kept row gets `n_rows` and
+/// `n_distinct_rows`: how many rows its key had, and how many of them were not exact duplicates.
 pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -> Result<Cleaned> {
     let table = scale.map_or("table", |s| s.name.as_str());
     let keys = RowKeys::new(df, options.participant_column.as_deref(), table)?;
@@ -85,9 +97,11 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
     }
 
     // 2. Same key: one row of each group of rows that share a key, by the policy.
-    let (mut kept, groups) = same_key_groups(&keys, &alive, &mut report, table);
+    let groups = same_key_groups(&keys, &alive, &mut report, table);
     let items = match (options.policy, scale) {
-        (DuplicatePolicy::MeanOfUnique, Some(scale)) => Some(item_values(df, scale)?),
+        (DuplicatePolicy::MeanOfUnique, Some(scale)) => {
+            Some(item_values(df, &*answers_scale(df, scale)?)?)
+        }
         (DuplicatePolicy::MeanOfUnique, None) => {
             return Err(Error::codebook(
                 "clean",
@@ -96,10 +110,14 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
         }
         _ => None,
     };
-    let date_of = row_date_lookup(df, table)?;
+    let date_of = match options.policy.uses_dates() {
+        true => row_date_lookup(df, table)?,
+        false => None,
+    };
+    let mut kept = groups.alone.clone();
     // kept row → averaged item values
     let mut merged: PlHashMap<usize, Vec<Option<f64>>> = PlHashMap::default();
-    for rows in &groups {
+    for rows in &groups.shared {
         let (keep, means) = resolve(rows, options.policy, items.as_ref(), &date_of, &mut report);
         let reason = match means {
             Some(_) => DropReason::MergedIntoMean,
@@ -114,20 +132,88 @@ pub fn clean(df: &DataFrame, scale: Option<&ScaleDef>, options: &CleanOptions) -
         kept.push(keep);
     }
     kept.sort_unstable();
-    let data = kept_rows(df, &kept, items.as_ref(), &merged, table)?;
+    // 3. The kept rows, answers recoded once (a scale with a recode), means merged in.
+    let (source, problems) = match scale {
+        Some(scale) => recode_answers(df, scale)?,
+        None => (df.clone(), Vec::new()),
+    };
+    report.problems = problems;
+    let mut data = kept_rows(&source, &kept, items.as_ref(), &merged, table)?;
+    for column in groups.counts(&kept) {
+        data.with_column(column)
+            .map_err(|e| Error::polars(table, e))?;
+    }
     report.rows_out = data.height();
     report.dropped.sort_by_key(|d| d.row);
     Ok(Cleaned { data, report })
 }
 
-/// The rows still alive that are alone with their key, and the groups of rows sharing a key
-/// (in order of their first row). A row without a participant id is nobody's duplicate.
+/// The rows of `df` that the base of median imputation is taken from, in file order: exact
+/// duplicates once, rows without a participant id left out, and of the rows sharing
+/// (participant, session, tag) the latest by date (file order for ties), as the R34 cleaning
+/// script kept them. `participant` names the participant column (`None`: the decoded-table rule).
+pub(crate) fn imputation_rows(
+    df: &DataFrame,
+    participant: Option<&str>,
+    table: &str,
+) -> Result<Vec<usize>> {
+    let keys = RowKeys::new(df, participant, table)?;
+    let id_col = find_column(df, "id");
+    let mut alive = vec![true; df.height()];
+    for (row, _) in exact_duplicates(df, id_col.as_deref(), table)? {
+        alive[row] = false;
+    }
+    let mut report = CleanReport::default();
+    let groups = same_key_groups(&keys, &alive, &mut report, table);
+    let date_of = row_date_lookup(df, table)?;
+    let mut rows = groups.alone;
+    for shared in &groups.shared {
+        let (keep, _) = resolve(shared, DuplicatePolicy::Last, None, &date_of, &mut report);
+        rows.push(keep);
+    }
+    if let Some(no_id) = keys.missing_code(0) {
+        rows.retain(|&row| keys.code(row, 0) != no_id);
+    }
+    rows.sort_unstable();
+    Ok(rows)
+}
+
+/// Rows by key: the rows still alive that are alone with their key, the groups of rows sharing
+/// a key (in order of their first row), and per key its rows and distinct rows.
+struct KeyGroups {
+    alone: Vec<usize>,
+    shared: Vec<Vec<usize>>,
+    /// The key (group) of each input row.
+    group_of: Vec<u32>,
+    /// Per key: its rows in the input, and those left after exact duplicates.
+    rows: Vec<u32>,
+    distinct: Vec<u32>,
+}
+
+impl KeyGroups {
+    /// `n_rows` and `n_distinct_rows` of the `kept` rows.
+    fn counts(&self, kept: &[usize]) -> [Column; 2] {
+        let of = |counts: &[u32]| -> Vec<u32> {
+            kept.iter()
+                .map(|&row| counts[self.group_of[row] as usize])
+                .collect()
+        };
+        let [rows, distinct] = KEY_COUNT_COLUMNS;
+        [
+            Column::new(rows.into(), of(&self.rows)),
+            Column::new(distinct.into(), of(&self.distinct)),
+        ]
+    }
+}
+
+/// The rows of each key (see [`KeyGroups`]). A row without a participant id is nobody's
+/// duplicate.
 fn same_key_groups(
     keys: &RowKeys,
     alive: &[bool],
     report: &mut CleanReport,
     table: &str,
-) -> (Vec<usize>, Vec<Vec<usize>>) {
+) -> KeyGroups {
     // A group number per row (codes are dense, so most tables need no hashing), then only the
     // groups with more than one row are looked at.
     let mut group_of = keys.groups();
@@ -148,34 +234,40 @@ fn same_key_groups(
             "rows without a participant id are kept and not compared as duplicates"
         );
     }
-    let mut count = vec![0u32; n_groups];
+    let mut rows = vec![0u32; n_groups];
+    let mut distinct = vec![0u32; n_groups];
     for (row, &g) in group_of.iter().enumerate() {
-        if alive[row] {
-            count[g as usize] += 1;
-        }
+        rows[g as usize] += 1;
+        distinct[g as usize] += u32::from(alive[row]);
     }
     let mut slot_of_group: PlHashMap<u32, usize> = PlHashMap::default();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut shared: Vec<Vec<usize>> = Vec::new();
     let mut alone: Vec<usize> = Vec::with_capacity(alive.len());
     for (row, &g) in group_of.iter().enumerate() {
         if !alive[row] {
             continue;
         }
-        if count[g as usize] == 1 {
+        if distinct[g as usize] == 1 {
             alone.push(row);
         } else {
             let slot = *slot_of_group.entry(g).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
+                shared.push(Vec::new());
+                shared.len() - 1
             });
-            groups[slot].push(row);
+            shared[slot].push(row);
         }
     }
-    (alone, groups)
+    KeyGroups {
+        alone,
+        shared,
+        group_of,
+        rows,
+        distinct,
+    }
 }
 
-/// The row kept of a group of rows sharing a key, and for `mean-of-unique` with differing
-/// answers, the averaged answers it gets.
+/// The row kept of a group of rows sharing a key (in file order), and for `mean-of-unique` with
+/// differing answers, the averaged answers it gets.
 fn resolve(
     rows: &[usize],
     policy: DuplicatePolicy,
@@ -184,21 +276,26 @@ fn resolve(
     report: &mut CleanReport,
 ) -> (usize, Option<Vec<Option<f64>>>) {
     report.duplicate_keys += 1;
-    let dates: Option<Vec<i64>> = date_of
-        .as_ref()
-        .and_then(|date_of| rows.iter().map(|&r| date_of(r)).collect());
-    let by_date: Vec<usize> = match dates {
-        Some(d) => {
-            let mut dated: Vec<(i64, usize)> = d.into_iter().zip(rows.iter().copied()).collect();
-            dated.sort_unstable();
-            dated.into_iter().map(|(_, r)| r).collect()
+    let by_date: Vec<usize> = if policy.uses_dates() {
+        let dates: Option<Vec<i64>> = date_of
+            .as_ref()
+            .and_then(|date_of| rows.iter().map(|&r| date_of(r)).collect());
+        match dates {
+            Some(d) => {
+                let mut dated: Vec<(i64, usize)> =
+                    d.into_iter().zip(rows.iter().copied()).collect();
+                dated.sort_unstable();
+                dated.into_iter().map(|(_, r)| r).collect()
+            }
+            None => {
+                report.undated_keys += 1;
+                rows.to_vec()
+            }
         }
-        None => {
-            report.undated_keys += 1;
-            rows.to_vec()
-        }
+    } else {
+        rows.to_vec()
     };
-    let keep = policy.keep(&by_date);
+    let keep = policy.keep(rows, &by_date);
     let Some(items) = items else {
         return (keep, None);
     };
@@ -222,8 +319,8 @@ fn resolve(
     (keep, Some(means))
 }
 
-/// The `kept` rows of `df` (sorted); with `items`, answer columns become numbers (PNA and
-/// invalid values missing) so that the `merged` means fit in.
+/// The `kept` rows of `df` (sorted); the rows that `merged` averaged get their means in the
+/// answer columns (an item none of the unique rows answered keeps the kept row's cell).
 fn kept_rows(
     df: &DataFrame,
     kept: &[usize],
@@ -231,21 +328,67 @@ fn kept_rows(
     merged: &PlHashMap<usize, Vec<Option<f64>>>,
     table: &str,
 ) -> Result<DataFrame> {
+    let polars = |e| Error::polars(table, e);
     let mut data = if kept.len() == df.height() {
         df.clone()
     } else {
-        df.take(&idx(kept)).map_err(|e| Error::polars(table, e))?
+        df.take(&idx(kept)).map_err(polars)?
     };
-    if let Some(items) = items {
-        for (c, item) in items.columns.iter().enumerate() {
-            let column = kept
-                .iter()
-                .map(|r| merged.get(r).map_or(item.get(*r), |m| m[c]));
-            data.with_column(number_column(&item.column, column))
-                .map_err(|e| Error::polars(table, e))?;
-        }
+    let Some(items) = items.filter(|_| !merged.is_empty()) else {
+        return Ok(data);
+    };
+    // Output position → the means of that row.
+    let means: Vec<(usize, &Vec<Option<f64>>)> = kept
+        .iter()
+        .enumerate()
+        .filter_map(|(at, row)| merged.get(row).map(|m| (at, m)))
+        .collect();
+    for (c, item) in items.columns.iter().enumerate() {
+        let column = data.column(&item.column).map_err(polars)?;
+        let replaced = with_means(column, means.iter().map(|(at, m)| (*at, m[c])), table)?;
+        data.with_column(replaced).map_err(polars)?;
     }
     Ok(data)
+}
+
+/// `column` with the cells at the given positions replaced by their means (`None`: left as is):
+/// numbers stay numbers (integers while every value is whole), text stays text.
+fn with_means(
+    column: &Column,
+    means: impl Iterator<Item = (usize, Option<f64>)>,
+    table: &str,
+) -> Result<Column> {
+    let polars = |e| Error::polars(table, e);
+    let name = column.name().clone();
+    if column.dtype().is_primitive_numeric() {
+        let mut values: Vec<Option<f64>> = column
+            .cast(&DataType::Float64)
+            .map_err(polars)?
+            .f64()
+            .map_err(polars)?
+            .iter()
+            .collect();
+        for (at, mean) in means {
+            if let Some(mean) = mean {
+                values[at] = Some(mean);
+            }
+        }
+        return Ok(number_column(name.as_str(), values.into_iter()));
+    }
+    let mut cells: Vec<Option<String>> = column
+        .cast(&DataType::String)
+        .map_err(polars)?
+        .str()
+        .map_err(polars)?
+        .iter()
+        .map(|c| c.map(str::to_owned))
+        .collect();
+    for (at, mean) in means {
+        if let Some(mean) = mean {
+            cells[at] = Some(fmt_number(mean));
+        }
+    }
+    Ok(Column::new(name, cells))
 }
 
 impl CleanReport {

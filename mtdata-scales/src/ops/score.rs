@@ -7,14 +7,24 @@ use crate::error::{Error, Result};
 use crate::kernels::columns::{find_column, text_values};
 use crate::kernels::items::{ItemColumn, item_column};
 use crate::kernels::scoring::score_column;
-use crate::rules::codebook::{ItemDef, ScaleDef};
-use crate::rules::records::{RuleRecord, ValueProblem};
+use crate::ops::answers::{
+    answers_scale, boolean_items, imputation_base, needs_imputation_base, recoded_mark,
+};
+use crate::rules::codebook::{ItemDef, Rule, ScaleDef};
+use crate::rules::records::{ImputationBase, RuleRecord, ValueProblem};
 
 /// Options of [`score`]; `Default` scores with the scale's default variant.
 #[derive(Debug, Clone, Default)]
 pub struct ScoreOptions {
     /// Scoring variant name (see [`ScaleDef::variant_names`]); `None` = the default.
     pub variant: Option<String>,
+    /// The participant column of the imputation base; `None` reads each row's participant by
+    /// the decoded-table rule.
+    pub participant_column: Option<String>,
+    /// The base of median imputation; `None` takes it from the table scored
+    /// ([`crate::imputation_base`]). [`crate::prepare`] sets it from the table as read, so the
+    /// medians do not depend on the duplicate policy.
+    pub imputation_base: Option<ImputationBase>,
 }
 
 /// Result of [`score`].
@@ -93,20 +103,43 @@ pub fn item_values(df: &DataFrame, scale: &ScaleDef) -> Result<ItemValues> {
 /// Score `df` (one decoded table) with `scale` and the chosen variant.
 ///
 /// "Prefer not to answer" codes become missing before any arithmetic; values outside the
-/// item's valid values are reported in [`Scored::problems`] and treated as missing.
+/// item's valid values are reported in [`Scored::problems`] and treated as missing. The scale's
+/// recode is applied unless the table's `recoded` column says it was already (a cleaned or
+/// scored table), and the scored table is marked so.
 pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result<Scored> {
     let variant = scale.variant(options.variant.as_deref())?;
-    let items = item_values(df, scale)?;
+    let answers = answers_scale(df, scale)?;
+    let mut items = item_values(df, &answers)?;
     let polars = |e| Error::polars(&scale.name, e);
     let mut data = df.clone();
     for item in &items.columns {
         data.with_column(item.to_column()).map_err(polars)?;
     }
+    let (flags, flag_problems) = boolean_items(df, scale)?;
+    for flag in flags {
+        data.with_column(flag).map_err(polars)?;
+    }
+    items.problems.extend(flag_problems);
+    items.problems.sort_by_key(|p| p.row);
+    if let Some(label) = scale.recode_label() {
+        data.with_column(recoded_mark(&label, df.height()))
+            .map_err(polars)?;
+    }
+    let base =
+        match (&options.imputation_base, variant) {
+            (Some(base), _) => Some(base.clone()),
+            (None, Some(v)) if needs_imputation_base(scale, Some(&v.name))? => Some(
+                imputation_base(df, scale, options.participant_column.as_deref())?,
+            ),
+            _ => None,
+        };
     let mut rules = Vec::new();
     if let Some(variant) = variant {
         let mut computed: Vec<Float64Chunked> = Vec::new();
         for def in &variant.scores {
-            let values = score_column(def, scale, &items.columns, &computed, df.height())?;
+            let imputed = matches!(def.rule, Rule::MedianImputedSum { .. });
+            let base = base.as_ref().filter(|_| imputed);
+            let values = score_column(def, scale, &items.columns, &computed, base, df.height())?;
             data.with_column(values.clone().into_column())
                 .map_err(polars)?;
             if let Some(t) = &def.threshold {
@@ -123,6 +156,7 @@ pub fn score(df: &DataFrame, scale: &ScaleDef, options: &ScoreOptions) -> Result
                 score: def.name.clone(),
                 rule: def.rule.kind().to_owned(),
                 description: def.describe(scale),
+                imputation: base.map(|b| b.for_items(&def.items)),
             });
             computed.push(values);
         }

@@ -35,6 +35,7 @@ fn unscored(scale: &catalog::Scale) -> ScaleDef {
         .flat_map(|group| {
             let valid = match group.values {
                 Values::Range { min, max } => ValidValues::range(min, max),
+                Values::Boolean => ValidValues::Boolean,
                 Values::Text => ValidValues::Text,
             };
             group.items.iter().map(move |name| ItemDef {
@@ -286,7 +287,7 @@ fn bbsiq(scale: ScaleDef, study: Study) -> ScaleDef {
     let ben: Vec<&str> = [BBSIQ_BENIGN_INTERNAL, BBSIQ_BENIGN_EXTERNAL].concat();
     let ratios = Variant::new(
         "ratios",
-        "R34 paper: bbsiq_int_ratio = mean(neg int)/mean(benign int), bbsiq_ext_ratio likewise, bbsiq_ratio_mean = their mean",
+        "R34 paper: bbsiq_int_ratio = mean(neg int)/mean(benign int), bbsiq_ext_ratio likewise, bbsiq_ratio_mean = the mean of the ratios there are (rowMeans(na.rm = TRUE)); beside them the four component means",
         vec![
             ratio(
                 "bbsiq_int_ratio",
@@ -298,12 +299,16 @@ fn bbsiq(scale: ScaleDef, study: Study) -> ScaleDef {
                 BBSIQ_NEGATIVE_EXTERNAL,
                 BBSIQ_BENIGN_EXTERNAL,
             ),
+            // R's rowMeans(na.rm = TRUE): one ratio is enough.
             ScoreDef::new(
                 "bbsiq_ratio_mean",
                 Rule::MeanOfScores,
                 &["bbsiq_int_ratio", "bbsiq_ext_ratio"],
-            )
-            .min_answered(2),
+            ),
+            ScoreDef::new("bbsiq_neg_int_m", Rule::Mean, BBSIQ_NEGATIVE_INTERNAL),
+            ScoreDef::new("bbsiq_neg_ext_m", Rule::Mean, BBSIQ_NEGATIVE_EXTERNAL),
+            ScoreDef::new("bbsiq_ben_int_m", Rule::Mean, BBSIQ_BENIGN_INTERNAL),
+            ScoreDef::new("bbsiq_ben_ext_m", Rule::Mean, BBSIQ_BENIGN_EXTERNAL),
         ],
     );
     let means = Variant::new(
@@ -350,6 +355,11 @@ fn qol(scale: ScaleDef) -> ScaleDef {
             "prorated-sum",
             "not scored by the lab's scripts; prorated sum (mean of answered x 16), as MTData's SUM without the PNA bug",
             vec![ScoreDef::new("qol_total", Rule::ProratedSum, QOL_ITEMS)],
+        ))
+        .with_variant(Variant::new(
+            "mean",
+            "mean of the answered items (the metric analysts of these studies use for QOL)",
+            vec![ScoreDef::new("qol_mean", Rule::Mean, QOL_ITEMS)],
         ))
         .with_variant(mtdata_variant(
             "MTData scales.py QOL: SUM = mean(items) x 16",

@@ -7,6 +7,11 @@ use crate::error::{Error, Result};
 /// which the report and the fixtures share).
 pub use mtdata_core::catalog::Study;
 
+/// The column that marks a table whose answers are already recoded (by [`crate::clean`] or
+/// [`crate::score()`] on a scale with a recode): it holds [`ScaleDef::recode_label`], and scoring
+/// such a table does not recode again.
+pub const RECODED_COLUMN: &str = "recoded";
+
 /// Which stored values an item may take (after recoding), besides the PNA codes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValidValues {
@@ -14,6 +19,9 @@ pub enum ValidValues {
     Range { min: f64, max: f64 },
     /// Exactly these values.
     Set(Vec<f64>),
+    /// `true` or `false` (any case; also `1` and `0`): checked, kept as booleans, not scored
+    /// (HelpSeeking's change items).
+    Boolean,
     /// Free text or options: not checked, not scored.
     Text,
 }
@@ -30,7 +38,7 @@ impl ValidValues {
             // Not checked for whole numbers: `mean-of-unique` cleaning averages answers.
             ValidValues::Range { min, max } => value >= *min && value <= *max,
             ValidValues::Set(values) => values.contains(&value),
-            ValidValues::Text => true,
+            ValidValues::Boolean | ValidValues::Text => true,
         }
     }
 
@@ -48,7 +56,20 @@ impl ValidValues {
 
     /// Whether the item is numeric (scored and checked).
     pub fn is_numeric(&self) -> bool {
-        !matches!(self, ValidValues::Text)
+        matches!(self, ValidValues::Range { .. } | ValidValues::Set(_))
+    }
+
+    /// The boolean a cell's text stands for (`true`/`false` in any case, `1`/`0`); `None` when
+    /// it is neither.
+    pub fn parse_boolean(text: &str) -> Option<bool> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("true") || text == "1" {
+            Some(true)
+        } else if text.eq_ignore_ascii_case("false") || text == "0" {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
@@ -74,7 +95,8 @@ pub enum Rule {
     ScaledMean { factor: f64 },
     /// Mean of the answered items times the number of items (a prorated sum).
     ProratedSum,
-    /// Missing items replaced by the item's median over the whole table, then sum × `factor`
+    /// Missing items replaced by the item's median over the imputation base (the table cleaned
+    /// as the R34 cleaning script had it, see [`crate::ImputationBase`]), then sum × `factor`
     /// (the R34 DASS-21 papers: `dass21_as_total_dbl`).
     MedianImputedSum { factor: f64 },
     /// Mean of the score's items divided by the mean of `denominator` (BBSIQ, RR).
@@ -204,7 +226,7 @@ impl ScoreDef {
                 format!("mean of answered [{items}] x {}", self.items.len())
             }
             Rule::MedianImputedSum { factor } => format!(
-                "sum of [{items}] with missing items as the item's median over the table, x {factor}"
+                "sum of [{items}] with missing items as the item's median over the imputation base (one row per participant, session and tag: the latest by date; exact duplicates once; rows without a participant id left out), x {factor}"
             ),
             Rule::Ratio { denominator } => format!(
                 "mean of answered [{items}] / mean of answered [{}]",
@@ -315,6 +337,32 @@ impl ScaleDef {
             valid: valid.clone(),
         }));
         self
+    }
+
+    /// What a stored number means under the scale's recode (`Some(value)` itself without a
+    /// recode); `None` when the recode has no entry for it.
+    pub fn recode_value(&self, stored: f64) -> Option<f64> {
+        if self.recode.is_empty() {
+            return Some(stored);
+        }
+        self.recode
+            .iter()
+            .find(|(from, _)| *from == stored)
+            .map(|(_, to)| *to)
+    }
+
+    /// The recode as written in the `recoded` column of a table whose answers it was applied to
+    /// (`Credibility 0=1 1=2 2=3 3=4 5=5`); `None` for a scale without a recode.
+    pub fn recode_label(&self) -> Option<String> {
+        if self.recode.is_empty() {
+            return None;
+        }
+        let pairs: Vec<String> = self
+            .recode
+            .iter()
+            .map(|(from, to)| format!("{from}={to}"))
+            .collect();
+        Some(format!("{} {}", self.name, pairs.join(" ")))
     }
 
     pub fn with_recode(mut self, recode: &[(f64, f64)]) -> Self {
@@ -433,6 +481,18 @@ impl ScaleDef {
                 return Err(here(format!(
                     "item {}: min {min} is above max {max}",
                     item.name
+                )));
+            }
+        }
+        for (stored, meaning) in &self.recode {
+            if self.pna.contains(meaning) {
+                return Err(here(format!(
+                    "recode {stored}: {meaning} is a PNA code, so a recoded answer would read as no answer"
+                )));
+            }
+            if self.pna.contains(stored) {
+                return Err(here(format!(
+                    "recode {stored}: a PNA code is never recoded (it becomes missing first)"
                 )));
             }
         }

@@ -8,7 +8,7 @@
 //! scales:
 //!   - name: OA
 //!     items: [anxious_freq, anxious_sev, avoid, interfere, interfere_social]
-//!     valid: {min: 0, max: 4}        # or a list of values, or "text"
+//!     valid: {min: 0, max: 4}        # or a list of values, "boolean", or "text"
 //!     pna: [555]
 //!     recode: {0: 1, 5: 5}           # optional, stored value: meaning
 //!     item_valid: {avoid: {min: 0, max: 3}}   # optional per-item override
@@ -99,6 +99,7 @@ fn numbers(y: &Yaml, what: &str, err: &dyn Fn(String) -> Error) -> Result<Vec<f6
 fn valid_values(y: &Yaml, what: &str, err: &dyn Fn(String) -> Error) -> Result<ValidValues> {
     match y {
         Yaml::String(s) if s.eq_ignore_ascii_case("text") => Ok(ValidValues::Text),
+        Yaml::String(s) if s.eq_ignore_ascii_case("boolean") => Ok(ValidValues::Boolean),
         Yaml::Hash(_) => {
             let min =
                 number(&y["min"]).ok_or_else(|| err(format!("{what}: min must be a number")))?;
@@ -108,7 +109,7 @@ fn valid_values(y: &Yaml, what: &str, err: &dyn Fn(String) -> Error) -> Result<V
         }
         Yaml::Array(_) => Ok(ValidValues::Set(numbers(y, what, err)?)),
         _ => Err(err(format!(
-            "{what} must be {{min: .., max: ..}}, a list of values, or \"text\""
+            "{what} must be {{min: .., max: ..}}, a list of values, \"boolean\" or \"text\""
         ))),
     }
 }

@@ -15,14 +15,18 @@ pub enum DuplicatePolicy {
     /// row whose items are the mean of the unique answer rows (PNA as missing), other columns
     /// from the latest row.
     MeanOfUnique,
+    /// MTData's own rule (`drop_duplicates(keep='last')`): the last row in file order, whatever
+    /// its date. For reproducing and comparing old analyses only.
+    Mtdata,
 }
 
 impl DuplicatePolicy {
     /// Every policy, in a stable order.
-    pub const ALL: [DuplicatePolicy; 3] = [
+    pub const ALL: [DuplicatePolicy; 4] = [
         DuplicatePolicy::First,
         DuplicatePolicy::Last,
         DuplicatePolicy::MeanOfUnique,
+        DuplicatePolicy::Mtdata,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -30,6 +34,7 @@ impl DuplicatePolicy {
             "first" => Some(DuplicatePolicy::First),
             "last" => Some(DuplicatePolicy::Last),
             "mean-of-unique" | "mean_of_unique" | "mean" => Some(DuplicatePolicy::MeanOfUnique),
+            "mtdata" | "file-order-last" => Some(DuplicatePolicy::Mtdata),
             _ => None,
         }
     }
@@ -39,15 +44,23 @@ impl DuplicatePolicy {
             DuplicatePolicy::First => "first",
             DuplicatePolicy::Last => "last",
             DuplicatePolicy::MeanOfUnique => "mean-of-unique",
+            DuplicatePolicy::Mtdata => "mtdata",
         }
     }
 
-    /// Which of a key's rows, sorted by date (file order for ties), is kept.
-    pub(crate) fn keep(self, by_date: &[usize]) -> usize {
+    /// Which of a key's rows is kept: `in_file` in file order, `by_date` sorted by date (file
+    /// order for ties).
+    pub(crate) fn keep(self, in_file: &[usize], by_date: &[usize]) -> usize {
         match self {
             DuplicatePolicy::First => by_date[0],
             DuplicatePolicy::Last | DuplicatePolicy::MeanOfUnique => by_date[by_date.len() - 1],
+            DuplicatePolicy::Mtdata => in_file[in_file.len() - 1],
         }
+    }
+
+    /// Whether the policy reads the rows' dates.
+    pub(crate) fn uses_dates(self) -> bool {
+        self != DuplicatePolicy::Mtdata
     }
 }
 
@@ -96,5 +109,14 @@ mod tests {
             assert_eq!(DuplicatePolicy::parse(policy.name()), Some(policy));
         }
         assert_eq!(DuplicatePolicy::parse("newest"), None);
+    }
+
+    #[test]
+    fn mtdata_keeps_the_last_row_in_file_order_whatever_the_dates() {
+        // Rows 4, 2, 9 in file order; by date 9 is the earliest and 2 the latest.
+        let (in_file, by_date) = ([4, 2, 9], [9, 4, 2]);
+        assert_eq!(DuplicatePolicy::Mtdata.keep(&in_file, &by_date), 9);
+        assert_eq!(DuplicatePolicy::Last.keep(&in_file, &by_date), 2);
+        assert_eq!(DuplicatePolicy::First.keep(&in_file, &by_date), 9);
     }
 }

@@ -149,6 +149,7 @@ fn mtdata_port_differs_only_where_explained() {
             scale,
             &ScoreOptions {
                 variant: Some("mtdata".into()),
+                ..ScoreOptions::default()
             },
         )
         .unwrap();
@@ -231,6 +232,7 @@ fn mtdata_port_differs_only_where_explained() {
             },
             score: ScoreOptions {
                 variant: Some("mtdata".into()),
+                ..ScoreOptions::default()
             },
             ..PrepareOptions::default()
         },

@@ -58,6 +58,9 @@ pub fn score_cases() -> Vec<(String, String, String, std::path::PathBuf)> {
     let mut cases = Vec::new();
     for dir in std::fs::read_dir(fixtures_dir()).unwrap() {
         let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
         let scale = dir.file_name().unwrap().to_string_lossy().into_owned();
         for file in std::fs::read_dir(&dir).unwrap() {
             let path = file.unwrap().path();
@@ -93,7 +96,15 @@ fn every_score_fixture_matches_its_hand_computed_values() {
             None
         };
         let (input, expected) = split(&read(path));
-        let scored = score(&input, scale, &ScoreOptions { variant }).unwrap();
+        let scored = score(
+            &input,
+            scale,
+            &ScoreOptions {
+                variant,
+                ..ScoreOptions::default()
+            },
+        )
+        .unwrap();
         for (column, want) in &expected {
             let got: Vec<Option<String>> = if column == "problems" {
                 (0..input.height())
@@ -177,6 +188,7 @@ fn clean_fixtures_keep_and_drop_the_expected_rows() {
         (DuplicatePolicy::First, "clean.first.csv"),
         (DuplicatePolicy::Last, "clean.last.csv"),
         (DuplicatePolicy::MeanOfUnique, "clean.mean-of-unique.csv"),
+        (DuplicatePolicy::Mtdata, "clean.mtdata.csv"),
     ] {
         let path = fixtures_dir().join("OA").join(file);
         let (input, expected) = split(&read(&path));
@@ -259,6 +271,6 @@ fn long_to_wide_refuses_duplicates() {
     let err = long_to_wide(&input, "OA", &WideOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "table OA: 2 (participant, session, tag) keys have more than one row; run `mtdata clean` first or choose a duplicate policy (first, last, mean-of-unique)"
+        "table OA: 2 (participant, session, tag) keys have more than one row; run `mtdata clean` first or choose a duplicate policy (first, last, mean-of-unique, mtdata)"
     );
 }

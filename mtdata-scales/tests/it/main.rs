@@ -4,6 +4,7 @@
 
 mod compare;
 mod fixtures;
+mod invariants;
 mod layout;
 mod notebook;
 mod props;

@@ -33,6 +33,13 @@ fn table(scale: &ScaleDef, choices: &[u16], pna_as_missing: bool) -> DataFrame {
                 k += 1;
                 match &item.valid {
                     ValidValues::Text => Some(format!("text {c}")),
+                    ValidValues::Boolean => match c % 4 {
+                        0 => None,
+                        1 => Some("true".to_owned()),
+                        2 => Some("false".to_owned()),
+                        _ if pna_as_missing || scale.pna.is_empty() => None,
+                        _ => Some(scale.pna[0].to_string()),
+                    },
                     valid => {
                         let (lo, hi) = valid.bounds().unwrap();
                         match c % 10 {
@@ -100,7 +107,7 @@ proptest! {
             for scale in &codebook.scales {
                 let df = table(scale, &choices, false);
                 for variant in &scale.variants {
-                    let scored = score(&df, scale, &ScoreOptions { variant: Some(variant.name.clone()) }).unwrap();
+                    let scored = score(&df, scale, &ScoreOptions { variant: Some(variant.name.clone()), ..ScoreOptions::default() }).unwrap();
                     for def in &variant.scores {
                         let Some((lo, hi)) = scale.score_bounds(def) else { continue };
                         for v in floats(&scored.data, &def.name).into_iter().flatten() {
@@ -121,7 +128,7 @@ proptest! {
                 let with_pna = table(scale, &choices, false);
                 let with_missing = table(scale, &choices, true);
                 for variant in &scale.variants {
-                    let opts = ScoreOptions { variant: Some(variant.name.clone()) };
+                    let opts = ScoreOptions { variant: Some(variant.name.clone()), ..ScoreOptions::default() };
                     let a = score(&with_pna, scale, &opts).unwrap();
                     let b = score(&with_missing, scale, &opts).unwrap();
                     for def in &variant.scores {
