@@ -10,4 +10,5 @@ mod mindlogger;
 mod mindlogger_kill;
 #[cfg(feature = "scales")]
 mod scales;
+mod soak;
 mod support;

@@ -1,5 +1,6 @@
 //! Run the real binary and normalise its output for snapshots.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -7,7 +8,24 @@ use std::time::Duration;
 use mtdata_sim::mindtrails::Simulator;
 
 pub fn mtdata() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtdata"));
+    test_env(Command::new(env!("CARGO_BIN_EXE_mtdata")))
+}
+
+/// `program` with a file size limit of `blocks` 512-byte blocks (`ulimit -f` of `sh`): a write past it fails
+/// with EFBIG, as on a full disk (SIGXFSZ is ignored, so the write returns the error instead of killing).
+/// `sh` execs the program, so the child's pid is the program's.
+pub fn with_file_limit(program: &OsStr, blocks: u32) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -f {blocks}; trap '' XFSZ; exec \"$0\" \"$@\""
+        ))
+        .arg(program);
+    test_env(cmd)
+}
+
+/// The environment of every test run: no config or log settings of the machine, no colour.
+pub fn test_env(mut cmd: Command) -> Command {
     cmd.env_remove("MTDATA_CONFIG")
         .env_remove("MTDATA_LOG")
         .env("NO_COLOR", "1");
@@ -58,6 +76,18 @@ fn regex_escape(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The TEST-ONLY private key written owner-only to `dir/private.pem` (a key others can read gets a warning).
+pub fn write_test_key(dir: &Path) -> std::path::PathBuf {
+    let key = dir.join("private.pem");
+    std::fs::write(&key, mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    key
 }
 
 /// Write a config with one READY block `sim` pointing at `sim`, study folder `dir/study`.
