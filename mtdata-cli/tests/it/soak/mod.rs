@@ -19,7 +19,7 @@ mod ledger;
 mod plan;
 
 use std::collections::BTreeMap;
-use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -322,13 +322,20 @@ impl Soak {
     }
 
     fn run(&self, mut cmd: Command, kill_after: Option<Duration>) -> Run {
-        let stderr_path = self.dir.path().join("stderr.txt");
         let started = Instant::now();
+        // A pipe, as cron gives: a file would count against `ulimit -f` too, and the run would fail writing
+        // its own error messages (an unwritable stderr is a panic, exit 101).
         let mut child = cmd
             .stdout(Stdio::null())
-            .stderr(File::create(&stderr_path).unwrap())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).ok();
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
         let deadline = started + kill_after.unwrap_or(Duration::from_secs(300));
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -348,7 +355,7 @@ impl Soak {
         };
         Run {
             status,
-            stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+            stderr: reader.join().unwrap(),
             elapsed: started.elapsed(),
         }
     }
