@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{mtdata, render};
+use crate::support::{mtdata, render, write_test_key};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -23,13 +23,7 @@ fn study_from_fixtures(dir: &Path, cases: &[&str]) -> std::path::PathBuf {
     for case in cases {
         copy_dir(&fixtures.join(case), &dir.join("study"));
     }
-    let key = dir.join("private.pem");
-    std::fs::copy(mtdata_fixtures::keys::test_private_pkcs1_pem(), &key).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    let key = write_test_key(dir);
     let config = dir.join("server.config");
     std::fs::write(
         &config,

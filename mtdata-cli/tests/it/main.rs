@@ -13,4 +13,5 @@ mod scale_rules;
 #[cfg(feature = "scales")]
 mod scales;
 mod security;
+mod soak;
 mod support;

@@ -1,5 +1,6 @@
 //! Run the real binary and normalise its output for snapshots.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -7,7 +8,24 @@ use std::time::Duration;
 use mtdata_sim::mindtrails::Simulator;
 
 pub fn mtdata() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtdata"));
+    test_env(Command::new(env!("CARGO_BIN_EXE_mtdata")))
+}
+
+/// `program` with a file size limit of `blocks` 512-byte blocks (`ulimit -f` of `sh`): a write past it fails
+/// with EFBIG, as on a full disk (SIGXFSZ is ignored, so the write returns the error instead of killing).
+/// `sh` execs the program, so the child's pid is the program's.
+pub fn with_file_limit(program: &OsStr, blocks: u32) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -f {blocks}; trap '' XFSZ; exec \"$0\" \"$@\""
+        ))
+        .arg(program);
+    test_env(cmd)
+}
+
+/// The environment of every test run: no config or log settings of the machine, no colour.
+pub fn test_env(mut cmd: Command) -> Command {
     cmd.env_remove("MTDATA_CONFIG")
         .env_remove("MTDATA_LOG")
         .env("NO_COLOR", "1");
@@ -61,13 +79,20 @@ fn regex_escape(text: &str) -> String {
 }
 
 /// Write `text` to `path` readable by its owner only, as a config holding a password should be.
-pub fn write_owner_only(path: &Path, text: &str) {
+pub fn write_owner_only(path: &Path, text: impl AsRef<[u8]>) {
     std::fs::write(path, text).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+}
+
+/// The TEST-ONLY private key written owner-only to `dir/private.pem` (a key others can read gets a warning).
+pub fn write_test_key(dir: &Path) -> std::path::PathBuf {
+    let key = dir.join("private.pem");
+    write_owner_only(&key, mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM);
+    key
 }
 
 /// Write a config with one READY block `sim` pointing at `sim`, study folder `dir/study`.

@@ -169,8 +169,8 @@ fn body(rows: &[Vec<(String, Json)>], seed: u64) -> String {
 
 /// A row of the whole-buffer parse: its fields as (name, value text), and where its values are.
 #[derive(Debug, Default, Clone, PartialEq)]
-struct ParsedRow {
-    fields: Vec<(String, String)>,
+pub(super) struct ParsedRow {
+    pub(super) fields: Vec<(String, String)>,
     /// Byte range of the values in the buffer (from the first value's start to the last one's end).
     span: Option<(usize, usize)>,
 }
@@ -211,7 +211,7 @@ fn rows_of(text: &str) -> Rows {
 }
 
 /// The rows of a whole-buffer parse in parts of 16 bytes or more, and whether it found no damage.
-fn parse(text: &str, threads: usize) -> (Vec<ParsedRow>, bool) {
+pub(super) fn parse(text: &str, threads: usize) -> (Vec<ParsedRow>, bool) {
     let split = Split {
         threads,
         min_part_bytes: 16,
@@ -229,7 +229,7 @@ fn parse_streamed(text: &str) -> (Vec<ParsedRow>, bool) {
 }
 
 /// A row of the streaming scan: its exact text, id and date.
-type ScannedRow = (String, Option<i64>, Option<RowDate>);
+pub(super) type ScannedRow = (String, Option<i64>, Option<RowDate>);
 
 /// A reader that hands out `n` bytes at a time.
 pub(super) struct Chunks<'a>(pub(super) &'a [u8], pub(super) usize);
@@ -243,7 +243,7 @@ impl std::io::Read for Chunks<'_> {
     }
 }
 
-fn scan(text: &str, chunk: usize) -> Result<Vec<ScannedRow>, ScanError> {
+pub(super) fn scan(text: &str, chunk: usize) -> Result<Vec<ScannedRow>, ScanError> {
     let mut rows = Vec::new();
     scan_array(Chunks(text.as_bytes(), chunk), |row| {
         rows.push((row.raw.to_owned(), row.id, row.date))

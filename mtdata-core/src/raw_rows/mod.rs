@@ -77,3 +77,5 @@ pub trait RowSink<'b> {
 
 #[cfg(test)]
 mod agreement;
+#[cfg(test)]
+mod fuzzed;
