@@ -18,6 +18,10 @@
 //! | `TIMEOUT` | new: seconds without progress before a request is abandoned (default 60) |
 //! | `PLATFORM` | new: `mindlogger-v1` or `mindlogger-v2` for a MindLogger server; absent means MindTrails |
 //! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`MindLoggerConfig`] and `docs/mindlogger.md` |
+//! | `ALERTS`, `LOG_MAX_MB`, `LOG_KEEP`, `LOG_FORMAT` | new: this block's alerts and log size, see [`AlertSettings`] and `docs/unattended.md` |
+//!
+//! The top-level block `alerts:` is not a server: it holds the alert settings of every block
+//! ([`unattended::ALERTS_BLOCK`]).
 //!
 //! Secrets may stay out of the file: `MTDATA_<BLOCK>_PASS` and `MTDATA_<BLOCK>_USER` (block name in
 //! upper case, other characters as `_`) override `PASS`/`USER`, and so does the variable named by
@@ -28,6 +32,7 @@
 //! MindLogger-only ones, so a block is never half of each.
 
 mod mindlogger;
+pub mod unattended;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +45,9 @@ pub use mindlogger::{
     AppletPassword, AppletPasswordSources, AppletPasswords, AppletSelection,
     DEFAULT_OVERLAP_MINUTES, DEFAULT_PAGE_SIZE, MindLoggerConfig, PasswordFile, PasswordSource,
     Platform, SecretLocation,
+};
+pub use unattended::{
+    AlertCommand, AlertRules, AlertSettings, EmailSettings, LogFormat, LogSettings, SmtpSecurity,
 };
 
 /// How a server is asked for rows newer than the last export.
@@ -79,6 +87,10 @@ pub struct ServerConfig {
     pub timeout_secs: u64,
     /// MindTrails, or MindLogger with its settings (`PLATFORM`).
     pub platform: Platform,
+    /// Where this server's alerts go (`alerts:` and `ALERTS`).
+    pub alerts: AlertSettings,
+    /// The size and format of the study's log.
+    pub logs: LogSettings,
 }
 
 impl ServerConfig {
@@ -170,6 +182,23 @@ impl Config {
         };
         let mut servers = Vec::new();
         let mut warnings = Vec::new();
+        // Unattended operation: the reserved `alerts:` block, read first so every server gets it.
+        let mut alerts = yaml_rust2::yaml::Hash::new();
+        let mut root = root;
+        let alerts_key = Yaml::String(unattended::ALERTS_BLOCK.to_owned());
+        match root.get(&alerts_key) {
+            Some(block) if unattended::is_settings_block(unattended::ALERTS_BLOCK, block) => {
+                let parser = BlockParser {
+                    path,
+                    block: unattended::ALERTS_BLOCK,
+                    env: &env,
+                };
+                alerts = parser.alerts_block(block, &mut warnings)?;
+                root.remove(&alerts_key);
+            }
+            Some(_) => warnings.push(unattended::old_server_block_warning(path)),
+            None => {}
+        }
         for (key, block) in root {
             let name = match key {
                 Yaml::String(s) => s,
@@ -181,7 +210,7 @@ impl Config {
                 block: &name,
                 env: &env,
             };
-            servers.push(parser.parse(&block, &mut warnings)?);
+            servers.push(parser.parse(&block, &alerts, &mut warnings)?);
         }
         if servers.is_empty() {
             return Err(config_error(
@@ -248,7 +277,12 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         }
     }
 
-    fn parse(&self, block: &Yaml, warnings: &mut Vec<String>) -> Result<ServerConfig> {
+    fn parse(
+        &self,
+        block: &Yaml,
+        alerts: &yaml_rust2::yaml::Hash,
+        warnings: &mut Vec<String>,
+    ) -> Result<ServerConfig> {
         let Yaml::Hash(map) = block else {
             return Err(Error::Config {
                 path: self.path.to_owned(),
@@ -260,7 +294,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         };
         let mut get = |key: &str| map.get(&Yaml::String(key.to_owned())).cloned();
         for key in map.keys() {
-            let known = matches!(key, Yaml::String(k) if KNOWN_KEYS.contains(&k.as_str()));
+            let known = matches!(key, Yaml::String(k)
+                if KNOWN_KEYS.contains(&k.as_str()) || unattended::BLOCK_KEYS.contains(&k.as_str()));
             if !known {
                 warnings.push(format!(
                     "config file {}, block \"{}\": unknown key {}, ignored",
@@ -318,6 +353,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             None => Platform::MindTrails,
             Some(api) => Platform::MindLogger(self.mindlogger(api, &mut get, overlap, warnings)?),
         };
+        let (alerts, logs) = self.unattended(&mut get, alerts, warnings)?;
         Ok(ServerConfig {
             name: self.block.to_owned(),
             ready,
@@ -334,6 +370,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             overlap,
             timeout_secs,
             platform,
+            alerts,
+            logs,
         })
     }
 
