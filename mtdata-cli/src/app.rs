@@ -41,7 +41,7 @@ impl Context {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Context::new(cli.global);
-    logging::init_stderr(&ctx);
+    logging::init(&ctx);
     match dispatch(&cli.command, &ctx) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
@@ -69,6 +69,8 @@ pub fn dispatch(command: &Command, ctx: &Context) -> CommandResult {
         #[cfg(feature = "scales")]
         Command::Prepare(args) => commands::scales::run(commands::scales::Verb::Prepare, args, ctx),
         Command::Demo(args) => commands::demo::run(args, ctx),
+        Command::Doctor(args) => commands::doctor::run(args, ctx),
+        Command::Cron(args) => commands::cron::run(args, ctx),
     }
 }
 

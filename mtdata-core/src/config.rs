@@ -47,7 +47,8 @@ pub use mindlogger::{
     Platform, SecretLocation,
 };
 pub use unattended::{
-    AlertCommand, AlertRules, AlertSettings, EmailSettings, LogFormat, LogSettings, SmtpSecurity,
+    AccountEnv, AlertCommand, AlertRules, AlertSettings, EmailSettings, LogFormat, LogSettings,
+    SmtpSecurity,
 };
 
 /// How a server is asked for rows newer than the last export.
@@ -91,6 +92,8 @@ pub struct ServerConfig {
     pub alerts: AlertSettings,
     /// The size and format of the study's log.
     pub logs: LogSettings,
+    /// The environment variables the account comes from (for `mtdata cron`).
+    pub account_env: AccountEnv,
 }
 
 impl ServerConfig {
@@ -354,6 +357,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             Some(api) => Platform::MindLogger(self.mindlogger(api, &mut get, overlap, warnings)?),
         };
         let (alerts, logs) = self.unattended(&mut get, alerts, warnings)?;
+        let account_env = self.account_env(&mut get)?;
         Ok(ServerConfig {
             name: self.block.to_owned(),
             ready,
@@ -372,6 +376,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             platform,
             alerts,
             logs,
+            account_env,
         })
     }
 

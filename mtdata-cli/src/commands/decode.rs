@@ -53,11 +53,24 @@ pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
         table: (args.scale != ".").then(|| args.scale.clone()),
         threads: args.threads,
     };
-    Ok(crate::app::for_each_target(
-        servers,
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let outcome = crate::app::for_each_target(
+        servers.iter().copied(),
         |server| server.name.clone(),
-        |server| decode_server(server, args, &options).map(Outcome::problems_if),
-    ))
+        |server| {
+            let _log = crate::logging::study::open(server, "decode");
+            let result = decode_server(server, args, &options);
+            if let Err(err) = &result {
+                crate::logging::record(tracing::Level::ERROR, &format!("{err:#}"));
+                let facts =
+                    crate::unattended::stopped(mtdata_unattended::facts::Command::Decode, err);
+                crate::unattended::after_run(server, &facts);
+            }
+            result.map(Outcome::problems_if)
+        },
+    );
+    crate::unattended::check_others(&config, &names);
+    Ok(outcome)
 }
 
 /// Decode one server's study folder; `Ok(true)` when some table has problems.
@@ -86,6 +99,10 @@ fn decode_server(
         None => None,
     };
     let outcomes = decode_study(&server.layout(), key.as_ref(), options)?;
+    crate::unattended::after_run(
+        server,
+        &mtdata_unattended::facts::RunFacts::decode(&outcomes),
+    );
     let mut problems = false;
     let mut stdout = std::io::stdout().lock();
     for outcome in &outcomes {

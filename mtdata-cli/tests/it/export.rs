@@ -43,7 +43,7 @@ fn summary_and_exit_status() {
     });
     assert_eq!(first.status.code(), Some(0));
     assert_eq!(second.status.code(), Some(1));
-    let log = std::fs::read_to_string(dir.path().join("study/logs/export.log")).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("study/logs/mtdata.log")).unwrap();
     assert!(log.contains("deletes failed (retried next run)"), "{log}");
 }
 

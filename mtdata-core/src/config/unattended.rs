@@ -257,6 +257,15 @@ impl Default for LogSettings {
     }
 }
 
+/// The environment variables a block reads its account from, so `mtdata cron` can name them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountEnv {
+    /// `PASS_ENV`, else `MTDATA_<BLOCK>_PASS`; `None` when `PASS` is written in the file.
+    pub pass: Option<String>,
+    /// `USER_ENV`, when given.
+    pub user: Option<String>,
+}
+
 /// Whether a top-level block named [`ALERTS_BLOCK`] is the alert settings (and not a server block of an
 /// older file, which has `SERVER`).
 pub(super) fn is_settings_block(name: &str, block: &Yaml) -> bool {
@@ -319,6 +328,23 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             }
         }
         Ok((self.alert_settings(&merged, "ALERTS: ")?, self.logs(get)?))
+    }
+
+    /// Where the block's account comes from in the environment.
+    pub(super) fn account_env(
+        &self,
+        get: &mut impl FnMut(&str) -> Option<Yaml>,
+    ) -> Result<AccountEnv> {
+        let pass_in_file = self.string(get, "PASS")?.is_some();
+        let pass = match self.string(get, "PASS_ENV")? {
+            Some(name) => Some(name),
+            None if pass_in_file => None,
+            None => Some(format!("MTDATA_{}_PASS", super::env_name(self.block))),
+        };
+        Ok(AccountEnv {
+            pass,
+            user: self.string(get, "USER_ENV")?,
+        })
     }
 
     fn warn_unknown(&self, map: &Hash, prefix: &str, warnings: &mut Vec<String>) {
@@ -661,7 +687,7 @@ mod tests {
                 "in clear",
             ),
             (
-                "alerts:\n  EMAIL_TO: 'a@x.org\r\nBcc: b@y.org'\n  SMTP_HOST: h\n  EMAIL_FROM: a@x.org\n",
+                "alerts:\n  EMAIL_TO: \"a@x.org\\r\\nBcc: b@y.org\"\n  SMTP_HOST: h\n  EMAIL_FROM: a@x.org\n",
                 "key EMAIL_TO",
                 "not an e-mail address",
             ),

@@ -1,10 +1,7 @@
 //! `mtdata export` for a MindLogger block: read the applet passwords from their sources (only the program
 //! reads the environment and files), export, print one line per applet and one for the server.
 
-use std::path::Path;
-
-use mtdata_core::Secret;
-use mtdata_core::config::{MindLoggerConfig, PasswordFile, ServerConfig};
+use mtdata_core::config::{MindLoggerConfig, ServerConfig};
 use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
 use mtdata_export::{ExportOptions, TableStatus};
 
@@ -12,38 +9,22 @@ use super::{human_bytes, report_lines};
 use crate::app::Context;
 use crate::progress::ExportBars;
 
-/// Export the applets of one block; returns whether some applet failed.
+/// Export the applets of one block.
 pub fn export_one(
     server: &ServerConfig,
     config: &MindLoggerConfig,
     options: &ExportOptions,
     ctx: &Context,
-) -> anyhow::Result<bool> {
-    let passwords =
-        config.resolve_passwords(|name| std::env::var(name).ok(), read_password_file)?;
+) -> anyhow::Result<MindLoggerReport> {
+    let passwords = config.resolve_passwords(
+        |name| std::env::var(name).ok(),
+        crate::unattended::read_secret_file,
+    )?;
     let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
     let report = export_mindlogger(server, &passwords, options, &mut bars)?;
     drop(bars);
-    report_lines(server, &summary_lines(&report))?;
-    Ok(report.has_problems())
-}
-
-/// A password file and its permission bits.
-fn read_password_file(path: &Path) -> std::io::Result<PasswordFile> {
-    let metadata = std::fs::metadata(path)?;
-    #[cfg(unix)]
-    let mode = Some(std::os::unix::fs::PermissionsExt::mode(
-        &metadata.permissions(),
-    ));
-    #[cfg(not(unix))]
-    let mode = {
-        let _ = metadata;
-        None
-    };
-    Ok(PasswordFile {
-        text: Secret::new(std::fs::read_to_string(path)?),
-        mode,
-    })
+    report_lines(&summary_lines(&report))?;
+    Ok(report)
 }
 
 /// One line per applet, then one for the server.
