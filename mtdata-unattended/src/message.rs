@@ -36,14 +36,18 @@ impl Redactor {
     }
 }
 
-/// Replace every run of 40 or more base64 characters (a 2048-bit ciphertext is 344) with `[redacted]`.
+/// Replace every run of 40 or more base64 characters (a 2048-bit ciphertext is 344, a PEM line 64) with
+/// `[redacted]`, unless it reads as a path: words of under 32 characters between slashes, no `+` or `=`.
 fn strip_base64_runs(text: &str) -> String {
     const LONGEST_KEPT: usize = 39;
     let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    let is_path = |run: &str| {
+        run.contains('/') && !run.contains(['+', '=']) && run.split('/').all(|part| part.len() < 32)
+    };
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() > LONGEST_KEPT {
+        if run.len() > LONGEST_KEPT && !is_path(run) {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
@@ -149,9 +153,11 @@ impl Notification {
         if cleared > 0 {
             parts.push(format!("{cleared} cleared"));
         }
-        let first = self.events.first().map(title);
-        match (problems + cleared, first) {
-            (1, Some(title)) => format!("[mtdata] {}: {title}", self.study),
+        match (problems + cleared, self.events.first()) {
+            (1, Some(event)) if event.change == Change::Recovered => {
+                format!("[mtdata] {}: cleared: {}", self.study, title(event))
+            }
+            (1, Some(event)) => format!("[mtdata] {}: {}", self.study, title(event)),
             _ => format!("[mtdata] {}: {}", self.study, parts.join(", ")),
         }
     }
@@ -324,6 +330,19 @@ mod tests {
         assert_eq!(n.subject(), "[mtdata] Templeton: 1 problem, 1 cleared");
         insta::assert_snapshot!(n.text());
         insta::assert_json_snapshot!(n.json());
+        let cleared = Notification::new(
+            "Templeton",
+            "templeton",
+            "labpc",
+            "/lab/data/templeton/",
+            at,
+            &events[1..],
+            &Redactor::default(),
+        );
+        assert_eq!(
+            cleared.subject(),
+            "[mtdata] Templeton: cleared: no successful export for 2 hours"
+        );
     }
 
     #[test]
@@ -359,5 +378,9 @@ mod tests {
             Redactor::default().clean("table DASS21_AS: 12 rows"),
             "table DASS21_AS: 12 rows"
         );
+        let path = "cannot write /home/researchassistant/BoxSync/MindTrailsData/templeton/raw";
+        assert_eq!(Redactor::default().clean(path), path);
+        let pem_line = "MIIEowIBAAKCAQEAwJ0Yq2fDxU8f6y3GbFq7c9Vd1cQ2xY5k3n9kq8r1aZ0w";
+        assert_eq!(Redactor::default().clean(pem_line), "[redacted]");
     }
 }

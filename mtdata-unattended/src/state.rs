@@ -243,7 +243,7 @@ impl AlertState {
                             rules.backlog_rows
                         );
                         self.open(ProblemKind::Backlog, "", detail, backlog, now);
-                    } else if backlog < rules.backlog_rows / 10 * 9 {
+                    } else if backlog < rules.backlog_rows.saturating_mul(9) / 10 {
                         // Below 90% of the threshold, so a backlog hovering at it does not flap.
                         self.clear(ProblemKind::Backlog, "", now);
                     }
@@ -566,6 +566,18 @@ mod tests {
         assert!(cron(&mut state, &rules, &export(vec![], 460_000), 5..60).is_empty());
         let sent = cron(&mut state, &rules, &export(vec![], 449_999), 60..65);
         assert_eq!(sent, [(60, Change::Recovered, "backlog".to_owned())]);
+        // A small threshold clears too (90% of 5 rounds down to 4, not to 0).
+        let small = AlertRules {
+            backlog_rows: 5,
+            ..AlertRules::default()
+        };
+        let mut state = AlertState::default();
+        assert_eq!(
+            cron(&mut state, &small, &export(vec![], 124), 0..5).len(),
+            1
+        );
+        let sent = cron(&mut state, &small, &export(vec![], 0), 5..10);
+        assert_eq!(sent, [(5, Change::Recovered, "backlog".to_owned())]);
     }
 
     #[test]

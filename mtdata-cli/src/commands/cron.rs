@@ -35,7 +35,13 @@ pub struct CronArgs {
 }
 
 pub fn run(args: &CronArgs, ctx: &Context) -> CommandResult {
-    let config = crate::app::load_config(&ctx.global.config)?;
+    // Only the names of secrets are printed: one not set in this shell (cron sets it) must not stop us.
+    let config = mtdata_core::config::Config::load(&ctx.global.config, |name| {
+        Some(std::env::var(name).unwrap_or_default())
+    })?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let servers = config.select(&args.server, true)?;
     let setup = Setup::new(&config, &args.server, args.every)?;
     let text = setup.render(&servers);

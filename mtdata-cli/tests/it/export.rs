@@ -62,6 +62,11 @@ fn demo_runs_end_to_end() {
         text.contains("rows of deleteable tables still on the server after the export: 0"),
         "{text}"
     );
+    // The demo checks its own setup the way a lab should before cron: nothing fails.
+    assert!(
+        text.contains("demo: 14 checks, ") && text.contains(", 0 fail\n"),
+        "{text}"
+    );
     assert!(demo.join("study/active_data/benchMark.json").exists());
     assert!(demo.join("study/active_data/study.json").exists());
     // The key is the binary's embedded copy of the test-only key, written owner-only.
