@@ -96,7 +96,7 @@ impl Lab {
             "alerts:\n  EMAIL_TO: [ra@lab.example.org, pi@lab.example.org]\n  EMAIL_FROM: mtdata@lab.example.org\n  \
              SMTP_HOST: {}\n  SMTP_PORT: {}\n  SMTP_SECURITY: none\n  COMMAND: {}\n{alerts}\
              sim:\n  READY: True\n  DELETE_MODE: True\n  SERVER: '{}'\n  USER: {}\n  PASS_ENV: SIM_PASSWORD\n  \
-             PATH: '{}'\n  TIMEOUT: 5\n{block}",
+             PATH: '{}'\n  TIMEOUT: 30\n{block}",
             self.sink.host(),
             self.sink.port(),
             serde_json::to_string(&hook).unwrap(),

@@ -67,7 +67,7 @@ impl Setup {
             "alerts:\n  EMAIL_TO: ra@lab.example.org\n  EMAIL_FROM: mtdata@lab.example.org\n  SMTP_HOST: {}\n  \
              SMTP_PORT: {}\n  SMTP_SECURITY: {}\n\
              sim:\n  READY: True\n  DELETE_MODE: True\n  SERVER: '{}'\n  USER: {}\n  PASS_ENV: SIM_PASSWORD\n  \
-             PRIVATE_FILE: '{}'\n  PATH: '{}'\n  TIMEOUT: 5\n",
+             PRIVATE_FILE: '{}'\n  PATH: '{}'\n  TIMEOUT: 30\n",
             self.sink.host(),
             self.sink.port(),
             broken.smtp_security.unwrap_or("none"),
