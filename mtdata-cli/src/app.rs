@@ -41,7 +41,7 @@ impl Context {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Context::new(cli.global);
-    logging::init_stderr(&ctx);
+    logging::init(&ctx);
     match dispatch(&cli.command, &ctx) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
@@ -69,6 +69,8 @@ pub fn dispatch(command: &Command, ctx: &Context) -> CommandResult {
         #[cfg(feature = "scales")]
         Command::Prepare(args) => commands::scales::run(commands::scales::Verb::Prepare, args, ctx),
         Command::Demo(args) => commands::demo::run(args, ctx),
+        Command::Doctor(args) => commands::doctor::run(args, ctx),
+        Command::Cron(args) => commands::cron::run(args, ctx),
     }
 }
 
@@ -98,22 +100,10 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<mtdata_core::config
 pub fn applet_passwords(
     config: &mtdata_core::config::MindLoggerConfig,
 ) -> anyhow::Result<mtdata_core::config::AppletPasswords> {
-    Ok(config.resolve_passwords(|name| std::env::var(name).ok(), read_password_file)?)
-}
-
-/// A password file and its permission bits, for `MindLoggerConfig::resolve_passwords`.
-fn read_password_file(
-    path: &std::path::Path,
-) -> std::io::Result<mtdata_core::config::PasswordFile> {
-    let text = mtdata_core::Secret::new(std::fs::read_to_string(path)?);
-    #[cfg(unix)]
-    let mode = {
-        use std::os::unix::fs::PermissionsExt;
-        Some(std::fs::metadata(path)?.permissions().mode())
-    };
-    #[cfg(not(unix))]
-    let mode = None;
-    Ok(mtdata_core::config::PasswordFile { text, mode })
+    Ok(config.resolve_passwords(
+        |name| std::env::var(name).ok(),
+        crate::unattended::read_secret_file,
+    )?)
 }
 
 /// The blocks the server argument names ([`mtdata_core::config::Config::select`]), logging the

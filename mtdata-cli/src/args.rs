@@ -13,6 +13,7 @@ Examples:
   mtdata export templeton all      # one server, every table
   mtdata decode . .                # decrypt and write active_data/<Table>.csv
   mtdata report scale templeton    # missing data per questionnaire
+  mtdata doctor templeton          # check a setup before cron relies on it
 
 Exit status: 0 success, 1 finished but some table, row or field failed (see stderr), 2 error.";
 
@@ -87,6 +88,10 @@ pub enum Command {
     Prepare(commands::scales::ScaleArgs),
     /// Run export, decode and report on a built-in demo study over loopback
     Demo(commands::demo::DemoArgs),
+    /// Check a setup before relying on it: one line per check, pass / warn / fail
+    Doctor(commands::doctor::DoctorArgs),
+    /// Print a crontab line and a systemd service and timer for unattended export
+    Cron(commands::cron::CronArgs),
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod commands;
 mod exit;
 mod logging;
 mod progress;
+mod unattended;
 
 // Scoring and reshaping allocate and free tables of many megabytes; the system allocator hands
 // each back to the kernel and pays page faults to get it again (docs/benchmarks.md).
@@ -18,4 +19,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     app::main()
+}
+
+/// Lock `m`, going on after a thread panicked while holding it (a log or a progress bar must not
+/// stop the work).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

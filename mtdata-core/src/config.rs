@@ -19,6 +19,10 @@
 //! | `PLATFORM` | new: `mindlogger-v1` or `mindlogger-v2` for a MindLogger server; absent means MindTrails |
 //! | `ALLOW_HTTP` | new: let `SERVER` be plain `http://` to another computer (a warning on every run); `http://` to this computer (`localhost`, 127.0.0.0/8, ::1) needs nothing |
 //! | `APPLETS`, `APPLET_PASSWORDS`, `PAGE_SIZE` | new, MindLogger only: see [`MindLoggerConfig`] and `docs/mindlogger.md` |
+//! | `ALERTS`, `LOG_MAX_MB`, `LOG_KEEP`, `LOG_FORMAT` | new: this block's alerts and log size, see [`AlertSettings`] and `docs/unattended.md` |
+//!
+//! The top-level block `alerts:` is not a server: it holds the alert settings of every block
+//! ([`unattended::ALERTS_BLOCK`]).
 //!
 //! Secrets may stay out of the file: `MTDATA_<BLOCK>_PASS` and `MTDATA_<BLOCK>_USER` (block name in
 //! upper case, other characters as `_`) override `PASS`/`USER`, and so does the variable named by
@@ -36,6 +40,7 @@
 
 mod mindlogger;
 mod protection;
+pub mod unattended;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +54,10 @@ pub use mindlogger::{
     AppletPassword, AppletPasswordSources, AppletPasswords, AppletSelection,
     DEFAULT_OVERLAP_MINUTES, DEFAULT_PAGE_SIZE, MindLoggerConfig, PasswordFile, PasswordSource,
     Platform, SecretLocation,
+};
+pub use unattended::{
+    AccountEnv, AlertCommand, AlertRules, AlertSettings, EmailSettings, LogFormat, LogSettings,
+    SmtpSecurity,
 };
 
 /// How a server is asked for rows newer than the last export.
@@ -92,6 +101,12 @@ pub struct ServerConfig {
     pub unset_credential: Option<UnsetCredential>,
     /// Warnings about this block (unknown keys, `ALLOW_HTTP`, ...): for the runs that use it.
     pub warnings: Vec<String>,
+    /// Where this server's alerts go (`alerts:` and `ALERTS`).
+    pub alerts: AlertSettings,
+    /// The size and format of the study's log.
+    pub logs: LogSettings,
+    /// The environment variables the account comes from (for `mtdata cron`).
+    pub account_env: AccountEnv,
 }
 
 impl ServerConfig {
@@ -206,6 +221,24 @@ impl Config {
                 ));
             }
         };
+        let mut warnings = Vec::new();
+        // Unattended operation: the reserved `alerts:` block, read first so every server gets it.
+        let mut alerts = yaml_rust2::yaml::Hash::new();
+        let mut root = root;
+        let alerts_key = Yaml::String(unattended::ALERTS_BLOCK.to_owned());
+        match root.get(&alerts_key) {
+            Some(block) if unattended::is_settings_block(unattended::ALERTS_BLOCK, block) => {
+                let parser = BlockParser {
+                    path,
+                    block: unattended::ALERTS_BLOCK,
+                    env: &env,
+                };
+                alerts = parser.alerts_block(block, &mut warnings)?;
+                root.remove(&alerts_key);
+            }
+            Some(_) => warnings.push(unattended::old_server_block_warning(path)),
+            None => {}
+        }
         let mut blocks = Vec::with_capacity(root.len());
         for (key, block) in root {
             let name = match key {
@@ -225,7 +258,7 @@ impl Config {
                 env: &env,
             };
             holds_password |= protection::block_holds_password(block);
-            servers.push(parser.parse(block)?);
+            servers.push(parser.parse(block, &alerts)?);
         }
         if servers.is_empty() {
             return Err(config_error(
@@ -235,7 +268,7 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             servers,
-            warnings: Vec::new(),
+            warnings,
             holds_password,
         })
     }
@@ -309,7 +342,7 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         }
     }
 
-    fn parse(&self, block: &Yaml) -> Result<ServerConfig> {
+    fn parse(&self, block: &Yaml, alerts: &yaml_rust2::yaml::Hash) -> Result<ServerConfig> {
         let mut warnings = Vec::new();
         let Yaml::Hash(map) = block else {
             return Err(Error::Config {
@@ -322,7 +355,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
         };
         let mut get = |key: &str| map.get(&Yaml::String(key.to_owned())).cloned();
         for key in map.keys() {
-            let known = matches!(key, Yaml::String(k) if KNOWN_KEYS.contains(&k.as_str()));
+            let known = matches!(key, Yaml::String(k)
+                if KNOWN_KEYS.contains(&k.as_str()) || unattended::BLOCK_KEYS.contains(&k.as_str()));
             if !known {
                 warnings.push(format!(
                     "config file {}, block \"{}\": unknown key {}, ignored",
@@ -399,6 +433,8 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
                 Platform::MindLogger(self.mindlogger(api, &mut get, overlap, &mut warnings)?)
             }
         };
+        let (alerts, logs) = self.unattended(&mut get, alerts, &mut warnings)?;
+        let account_env = self.account_env(&mut get)?;
         Ok(ServerConfig {
             name: self.block.to_owned(),
             ready,
@@ -417,6 +453,9 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
             platform,
             unset_credential,
             warnings,
+            alerts,
+            logs,
+            account_env,
         })
     }
 

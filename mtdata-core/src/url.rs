@@ -73,18 +73,21 @@ impl ServerUrl {
 
     /// The host is this computer: `localhost`, 127.0.0.0/8 or ::1.
     pub fn is_loopback(&self) -> bool {
-        match self.0.host() {
-            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => false,
-        }
+        is_loopback_host(self.host())
     }
 
     /// The host, for messages.
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
     }
+}
+
+/// `host` (a name, an IPv4 address or an IPv6 address with or without brackets) is this computer:
+/// `localhost`, 127.0.0.0/8 or ::1.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Scheme, host, port and path: never a user, password, query or fragment.

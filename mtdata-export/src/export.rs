@@ -180,9 +180,31 @@ pub struct ServerReport {
     pub schedule: ScheduleStatus,
     /// Temporary files of an earlier, interrupted run that were cleared.
     pub stale_files_removed: usize,
+    /// The server's table list at the start of the run: every table with its size, also those the
+    /// run did not export (the deleteable backlog the server counts against its limit).
+    pub listed: Vec<TableInfo>,
 }
 
 impl ServerReport {
+    /// Rows of deleteable tables left on the server after this run: the listed sizes less what this
+    /// run deleted (rows submitted meanwhile are not counted). The server stops taking submissions
+    /// when this reaches its `export.maxRecords` (900,000 by default).
+    pub fn deleteable_backlog(&self) -> u64 {
+        let listed: u64 = self
+            .listed
+            .iter()
+            .filter(|t| t.deleteable)
+            .map(|t| t.size)
+            .sum();
+        let removed: u64 = self
+            .tables
+            .iter()
+            .filter(|t| t.deleteable)
+            .map(|t| t.deleted + t.already_gone)
+            .sum();
+        listed.saturating_sub(removed)
+    }
+
     /// True when some table failed or a delete did not go through.
     pub fn has_problems(&self) -> bool {
         self.tables
@@ -266,6 +288,7 @@ pub fn export_server(
         tables,
         schedule,
         stale_files_removed,
+        listed,
     })
 }
 
@@ -291,6 +314,18 @@ pub(crate) fn open_study(layout: &StudyLayout) -> Result<OpenStudy> {
         stale_files_removed,
         marks: Marks::load(&layout.bench_mark())?,
     })
+}
+
+/// Whether no mtdata run holds the study folder now (`mtdata doctor`); the lock is released at once.
+pub fn study_lock_is_free(layout: &StudyLayout) -> Result<bool> {
+    if !layout.lock_file().exists() {
+        return Ok(true);
+    }
+    match StudyLock::acquire(layout, "mtdata doctor", Duration::ZERO) {
+        Ok(_released_here) => Ok(true),
+        Err(mtdata_core::Error::Locked { .. }) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub(crate) fn server_failure(server: &ServerConfig, what: &str, failure: HttpFailure) -> Error {

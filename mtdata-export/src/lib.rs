@@ -34,5 +34,5 @@ pub use client::RetryPolicy;
 pub use error::{Error, Result};
 pub use export::{
     ExportOptions, NoProgress, Progress, Scale, ScheduleStatus, ServerReport, TableStatus,
-    TableSummary, export_server,
+    TableSummary, export_server, study_lock_is_free,
 };

@@ -13,6 +13,8 @@
 //! - [`study`]: [`study::SyntheticStudy`], the deterministic Templeton-like study the MindTrails simulator serves.
 //! - [`keys`]: the embedded test key pair and [`keys::ParticipantEncryptor`], the server-side
 //!   `participantRSA` encryption.
+//! - `smtp` (cargo feature `smtp`, for tests): `smtp::Sink`, a mail server on 127.0.0.1 that keeps every
+//!   message it is sent, so alert tests read what a lab would receive.
 //!
 //! The HTTP/1.1 server underneath (request parsing, keep-alive, delivery faults such as a body cut at a
 //! given byte) and the faults are generic and crate-internal: each simulator implements its routes on them.
@@ -46,6 +48,8 @@ mod http;
 pub mod keys;
 pub mod mindlogger;
 pub mod mindtrails;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 pub mod study;
 
 /// Locks `m`, going on after a thread panicked while holding it (the simulators' state stays usable for

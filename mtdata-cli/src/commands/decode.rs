@@ -67,14 +67,27 @@ pub fn run(args: &DecodeArgs, ctx: &Context) -> CommandResult {
         csv_cells: args.csv.cells(),
         lock_wait: std::time::Duration::from_secs(args.wait),
     };
-    Ok(crate::app::for_each_target(
-        servers,
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let outcome = crate::app::for_each_target(
+        servers.iter().copied(),
         |server| server.name.clone(),
-        |server| match server.platform.mindlogger() {
-            Some(mindlogger) => decode_mindlogger(server, mindlogger, args),
-            None => decode_server(server, args, &options).map(Outcome::problems_if),
+        |server| {
+            let _log = crate::logging::study::open(server, "decode");
+            let result = match server.platform.mindlogger() {
+                Some(mindlogger) => decode_mindlogger(server, mindlogger, args),
+                None => decode_server(server, args, &options).map(Outcome::problems_if),
+            };
+            if let Err(err) = &result {
+                crate::logging::record(tracing::Level::ERROR, &format!("{err:#}"));
+                let facts =
+                    crate::unattended::stopped(mtdata_unattended::facts::Command::Decode, err);
+                crate::unattended::after_run(server, &facts);
+            }
+            result
         },
-    ))
+    );
+    crate::unattended::check_others(&config, &names);
+    Ok(outcome)
 }
 
 /// Decode every applet of a MindLogger block. A wrong password stops only its applet (exit status 2, the
@@ -234,6 +247,10 @@ fn decode_server(
         None => None,
     };
     let outcomes = decode_study(&server.layout(), key.as_ref(), options)?;
+    crate::unattended::after_run(
+        server,
+        &mtdata_unattended::facts::RunFacts::decode(&outcomes),
+    );
     let mut problems = false;
     let mut stdout = std::io::stdout().lock();
     for outcome in &outcomes {

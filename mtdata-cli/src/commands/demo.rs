@@ -18,8 +18,9 @@ use crate::exit::Outcome;
 const AFTER_HELP: &str = "\
 The demo starts a MindTrails study-server simulator on 127.0.0.1 with a synthetic Templeton-like
 study (participant ids encrypted under a test-only key), writes config/server.config into the demo
-folder, and runs the real commands against it: export (with DELETE_MODE), decode, report, and
-(in a build with scoring) prepare.
+folder, and runs the real commands against it: export (with DELETE_MODE), decode, doctor, report,
+and (in a build with scoring) prepare. (`mtdata doctor` on the demo folder afterwards finds the
+server gone: the simulator lives only while the demo runs.)
 Nothing leaves this machine.
 
 Examples:
@@ -76,6 +77,8 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> CommandResult {
         // Older servers do not list Participant but answer for it; the client report uses it.
         &["export", "demo", "Participant"],
         &["decode", "demo"],
+        // What a lab runs before leaving the study to cron.
+        &["doctor", "demo"],
         &["report", "scale", "demo"],
         &["report", "client", "demo", "--html"],
         // A MindLogger study: answers encrypted in the app, decrypted here with the applet passwords.

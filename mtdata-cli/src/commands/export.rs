@@ -4,15 +4,14 @@
 mod mindlogger;
 
 use std::io::Write;
-use std::path::Path;
 
 use clap::Args;
 use mtdata_core::config::{Platform, ServerConfig};
-use mtdata_core::fsutil;
 use mtdata_core::names::escaped;
 use mtdata_export::{
     ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
 };
+use mtdata_unattended::facts::{Command, RunFacts};
 
 use crate::app::{CommandResult, Context};
 use crate::exit::Outcome;
@@ -75,17 +74,29 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
         no_delete: args.no_delete,
         ..ExportOptions::default()
     };
-    Ok(crate::app::for_each_target(
-        servers,
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let outcome = crate::app::for_each_target(
+        servers.iter().copied(),
         |server| server.name.clone(),
-        |server| match export_platform(server, &options, ctx) {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => {
-                append_log(&server.layout().logs(), &[format!("error: {err:#}")]);
-                Err(err)
+        |server| {
+            let _log = crate::logging::study::open(server, "export");
+            let result = export_platform(server, &options, ctx);
+            // Unattended operation: the run's facts decide the alerts.
+            match &result {
+                Ok((_, facts)) => crate::unattended::after_run(server, facts),
+                Err(err) => {
+                    crate::logging::record(tracing::Level::ERROR, &format!("{err:#}"));
+                    crate::unattended::after_run(
+                        server,
+                        &crate::unattended::stopped(Command::Export, err),
+                    );
+                }
             }
+            result.map(|(outcome, _)| outcome)
         },
-    ))
+    );
+    crate::unattended::check_others(&config, &names);
+    Ok(outcome)
 }
 
 /// Export one server of either platform.
@@ -93,21 +104,30 @@ fn export_platform(
     server: &ServerConfig,
     options: &ExportOptions,
     ctx: &Context,
-) -> anyhow::Result<Outcome> {
-    let problems = match &server.platform {
-        Platform::MindTrails => export_one(server, options, ctx)?.has_problems(),
-        Platform::MindLogger(config) => mindlogger::export_one(server, config, options, ctx)?,
-    };
-    Ok(Outcome::problems_if(problems))
+) -> anyhow::Result<(Outcome, RunFacts)> {
+    Ok(match &server.platform {
+        Platform::MindTrails => {
+            let report = export_one(server, options, ctx)?;
+            (
+                Outcome::problems_if(report.has_problems()),
+                RunFacts::export(&report),
+            )
+        }
+        Platform::MindLogger(config) => {
+            let report = mindlogger::export_one(server, config, options, ctx)?;
+            let facts = RunFacts::mindlogger_export(&report);
+            (Outcome::problems_if(report.has_problems()), facts)
+        }
+    })
 }
 
-/// Print summary lines to stdout and append them to the study's log.
-fn report_lines(server: &ServerConfig, lines: &[String]) -> anyhow::Result<()> {
+/// Print summary lines to stdout and write them to the study's log.
+fn report_lines(lines: &[String]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for line in lines {
         writeln!(out, "{line}")?;
+        crate::logging::record(tracing::Level::INFO, line);
     }
-    append_log(&server.layout().logs(), lines);
     Ok(())
 }
 
@@ -120,7 +140,7 @@ pub fn export_one(
     let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
     let report = export_server(server, options, &mut bars)?;
     drop(bars);
-    report_lines(server, &summary_lines(&report, options.dry_run))?;
+    report_lines(&summary_lines(&report, options.dry_run))?;
     Ok(report)
 }
 
@@ -208,28 +228,6 @@ pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
         root.display()
     ));
     lines
-}
-
-/// Append lines with a timestamp to `logs/export.log` (owner-only); a log that cannot be written is a
-/// warning.
-pub fn append_log(dir: &Path, lines: &[String]) {
-    let path = dir.join("export.log");
-    let result = fsutil::ensure_dir(dir)
-        .map_err(std::io::Error::other)
-        .and_then(|()| {
-            let mut file = fsutil::private_options()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-            for line in lines {
-                writeln!(file, "{now} {line}")?;
-            }
-            Ok(())
-        });
-    if let Err(e) = result {
-        tracing::warn!("cannot write log {}: {e}", path.display());
-    }
 }
 
 pub(crate) fn human_bytes(bytes: u64) -> String {

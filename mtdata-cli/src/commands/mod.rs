@@ -1,7 +1,9 @@
 //! One module per subcommand: its arguments, one library call, then rendering.
 
+pub mod cron;
 pub mod decode;
 pub mod demo;
+pub mod doctor;
 pub mod export;
 pub mod render;
 pub mod report;

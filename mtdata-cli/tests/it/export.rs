@@ -43,7 +43,7 @@ fn summary_and_exit_status() {
     });
     assert_eq!(first.status.code(), Some(0));
     assert_eq!(second.status.code(), Some(1));
-    let log = std::fs::read_to_string(dir.path().join("study/logs/export.log")).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("study/logs/mtdata.log")).unwrap();
     assert!(log.contains("deletes failed (retried next run)"), "{log}");
 }
 
@@ -60,6 +60,11 @@ fn demo_runs_end_to_end() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains("rows of deleteable tables still on the server after the export: 0"),
+        "{text}"
+    );
+    // The demo checks its own setup the way a lab should before cron: nothing fails.
+    assert!(
+        text.contains("demo: 14 checks, ") && text.contains(", 0 fail\n"),
         "{text}"
     );
     assert!(demo.join("study/active_data/benchMark.json").exists());

@@ -1,7 +1,9 @@
 //! End-to-end tests of the `mtdata` binary.
 
+mod alerts;
 mod config;
 mod decode;
+mod doctor;
 mod errors;
 mod export;
 mod help;

@@ -79,7 +79,7 @@ fn regex_escape(text: &str) -> String {
 }
 
 /// Write `text` to `path` readable by its owner only, as a config holding a password should be.
-pub fn write_owner_only(path: &Path, text: impl AsRef<[u8]>) {
+pub fn write_owner_only(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     #[cfg(unix)]
     {
@@ -91,7 +91,10 @@ pub fn write_owner_only(path: &Path, text: impl AsRef<[u8]>) {
 /// The TEST-ONLY private key written owner-only to `dir/private.pem` (a key others can read gets a warning).
 pub fn write_test_key(dir: &Path) -> std::path::PathBuf {
     let key = dir.join("private.pem");
-    write_owner_only(&key, mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM);
+    write_owner_only(
+        &key,
+        std::str::from_utf8(mtdata_sim::keys::TEST_PRIVATE_PKCS1_PEM).unwrap(),
+    );
     key
 }
 

@@ -26,9 +26,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod access;
 mod run;
 mod v1;
 mod v2;
+
+pub use access::{AppletAccess, check_access};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -10,19 +10,19 @@ use super::{human_bytes, report_lines};
 use crate::app::Context;
 use crate::progress::ExportBars;
 
-/// Export the applets of one block; returns whether some applet failed.
+/// Export the applets of one block.
 pub fn export_one(
     server: &ServerConfig,
     config: &MindLoggerConfig,
     options: &ExportOptions,
     ctx: &Context,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<MindLoggerReport> {
     let passwords = crate::app::applet_passwords(config)?;
     let mut bars = ExportBars::new(ctx.fancy_stderr, &server.name);
     let report = export_mindlogger(server, &passwords, options, &mut bars)?;
     drop(bars);
-    report_lines(server, &summary_lines(&report))?;
-    Ok(report.has_problems())
+    report_lines(&summary_lines(&report))?;
+    Ok(report)
 }
 
 /// One line per applet, then one for the server.

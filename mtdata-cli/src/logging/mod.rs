@@ -1,19 +1,29 @@
-//! Logs go to stderr (and, per study, to a log file set up by the commands that need one), one line
-//! per event in the same form as errors: `error: ...`, `warning: ...`, `info: ...`.
+//! One logging setup for every command: events go to stderr, one line each in the same form as errors
+//! (`error: ...`, `warning: ...`, `info: ...`), filtered by `-q`/`-v`/`MTDATA_LOG`; and, while a command
+//! works on a study, to that study's log in `PATH/logs/` ([`study`]: size-based rotation, text or JSON
+//! lines), at info and above whatever the terminal shows.
+
+pub mod study;
 
 use std::fmt;
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::app::Context;
 
-/// Install the stderr subscriber: warnings by default, `-v` info, `-vv` debug, `-q` errors only.
-/// `MTDATA_LOG` (tracing's filter syntax) overrides.
-pub fn init_stderr(ctx: &Context) {
+pub use study::record;
+
+/// Install the subscriber: stderr shows warnings by default, `-v` info, `-vv` debug, `-q` errors only
+/// (`MTDATA_LOG`, tracing's filter syntax, overrides); the open study log gets info and above.
+pub fn init(ctx: &Context) {
     let level = if ctx.global.quiet {
         "error"
     } else {
@@ -24,12 +34,15 @@ pub fn init_stderr(ctx: &Context) {
         }
     };
     let filter = EnvFilter::try_from_env("MTDATA_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .event_format(Lines {
             ansi: ctx.fancy_stderr,
         })
+        .with_filter(filter);
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(study::StudyLayer.with_filter(LevelFilter::INFO))
         .try_init();
 }
 
@@ -39,7 +52,7 @@ pub fn line(level: &str, message: &str) -> String {
 }
 
 /// The word for a level, as printed before a message.
-fn level_word(level: Level) -> (&'static str, &'static str) {
+pub(crate) fn level_word(level: Level) -> (&'static str, &'static str) {
     match level {
         Level::ERROR => ("error", "\x1b[31m"),
         Level::WARN => ("warning", "\x1b[33m"),
