@@ -387,7 +387,7 @@ impl LockedState {
     pub fn open(layout: &StudyLayout) -> Result<Self> {
         fsutil::ensure_dir(&layout.active_data())?;
         let lock_path = layout.active_data().join(".alerts.lock");
-        let lock = File::options()
+        let lock = fsutil::private_options()
             .create(true)
             .truncate(false)
             .write(true)

@@ -57,7 +57,7 @@ fn everything_made_under_the_study_folder_is_owner_only() {
         "active_data/backups.json",
         "active_data/.mtdata.lock",
         "active_data/OA.csv",
-        "logs/export.log",
+        "logs/mtdata.log",
         "reports",
     ] {
         assert!(study.join(made).exists(), "{made}");
