@@ -45,7 +45,7 @@ use crate::error::{Error, Result};
 use crate::summary::FileProblem;
 use decrypt::{Decoded, decode_submission};
 use pages::{Submission, parse_page};
-use tables::{Entry, render_journey, render_responses, render_wide};
+use tables::{Entry, Rendered, render_journey, render_responses, render_wide};
 
 /// How to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,28 @@ pub fn decode_applet(
     ring: &KeyRing,
     options: &MindLoggerOptions,
 ) -> DecodedApplet {
+    let tables = decode_tables(raw, ring, options);
+    DecodedApplet {
+        responses: tables.responses.concat(),
+        journey: tables.journey.concat(),
+        wide: tables
+            .wide
+            .iter()
+            .map(|(file, rendered)| (file.clone(), rendered.concat()))
+            .collect(),
+        summary: tables.summary,
+    }
+}
+
+/// The tables of one applet as rendered, in blocks: [`DecodedApplet`] without joining them.
+struct Tables {
+    summary: AppletSummary,
+    responses: Rendered,
+    journey: Rendered,
+    wide: Vec<(String, Rendered)>,
+}
+
+fn decode_tables(raw: &RawApplet, ring: &KeyRing, options: &MindLoggerOptions) -> Tables {
     match options.threads {
         Some(threads) => match rayon::ThreadPoolBuilder::new()
             .num_threads(threads.get())
@@ -96,7 +118,7 @@ pub fn decode_applet(
     }
 }
 
-fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> DecodedApplet {
+fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
     let mut summary = AppletSummary {
         applet: raw.applet.clone(),
         platform: "unknown".to_owned(),
@@ -144,12 +166,12 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> DecodedApplet {
             rows: table.rendered.rows,
             columns: table.header.len(),
         });
-        wide_files.push((file, table.rendered.bytes));
+        wide_files.push((file, table.rendered));
     }
-    DecodedApplet {
+    Tables {
         summary,
-        responses: responses.bytes,
-        journey: journey.bytes,
+        responses,
+        journey,
         wide: wide_files,
     }
 }
@@ -283,7 +305,49 @@ fn unique_file_name(activity: &str, taken: &mut BTreeSet<String>) -> String {
 /// Write an applet's tables into `dir` (created owner-only), each file atomically and owner-only; wide
 /// tables of activities that no longer have answers are removed.
 pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
-    let applet = &decoded.summary.applet;
+    let wide = decoded
+        .wide
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), vec![bytes.as_slice()]))
+        .collect();
+    write_files(
+        &decoded.summary,
+        vec![decoded.responses.as_slice()],
+        vec![decoded.journey.as_slice()],
+        wide,
+        dir,
+    )
+}
+
+fn write_tables(tables: &Tables, dir: &Path) -> Result<()> {
+    fn parts(rendered: &Rendered) -> Vec<&[u8]> {
+        rendered.blocks.iter().map(Vec::as_slice).collect()
+    }
+    let wide = tables
+        .wide
+        .iter()
+        .map(|(name, rendered)| (name.as_str(), parts(rendered)))
+        .collect();
+    write_files(
+        &tables.summary,
+        parts(&tables.responses),
+        parts(&tables.journey),
+        wide,
+        dir,
+    )
+}
+
+/// The files of [`write_applet`], each given as the parts it is the concatenation of. The tables are
+/// written on all cores (copying a gigabyte into the page cache is most of a large decode's writing);
+/// the summary last.
+fn write_files(
+    summary: &AppletSummary,
+    responses: Vec<&[u8]>,
+    journey: Vec<&[u8]>,
+    wide: Vec<(&str, Vec<&[u8]>)>,
+    dir: &Path,
+) -> Result<()> {
+    let applet = &summary.applet;
     let error = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::WriteApplet {
@@ -294,19 +358,23 @@ pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
     };
     let wide_dir = dir.join(WIDE_FOLDER);
     ensure_private_dir(&wide_dir).map_err(error(&wide_dir))?;
-    let mut summary = serde_json::to_vec_pretty(&decoded.summary).unwrap_or_default();
-    summary.push(b'\n');
-    let mut files: Vec<(PathBuf, &[u8])> = vec![
-        (dir.join(RESPONSES_FILE), &decoded.responses),
-        (dir.join(JOURNEY_FILE), &decoded.journey),
+    let mut summary_bytes = serde_json::to_vec_pretty(summary).unwrap_or_default();
+    summary_bytes.push(b'\n');
+    let written: BTreeSet<&str> = wide.iter().map(|(name, _)| *name).collect();
+    let mut files: Vec<(PathBuf, Vec<&[u8]>)> = vec![
+        (dir.join(RESPONSES_FILE), responses),
+        (dir.join(JOURNEY_FILE), journey),
     ];
-    for (name, bytes) in &decoded.wide {
-        files.push((wide_dir.join(name), bytes));
+    for (name, parts) in wide {
+        files.push((wide_dir.join(name), parts));
     }
-    for (path, bytes) in files {
-        write_private(&path, bytes).map_err(error(&path))?;
+    let results: Vec<mtdata_core::Result<()>> = files
+        .par_iter()
+        .map(|(path, parts)| write_private(path, parts))
+        .collect();
+    for ((path, _), result) in files.iter().zip(results) {
+        result.map_err(error(path))?;
     }
-    let written: BTreeSet<&str> = decoded.wide.iter().map(|(name, _)| name.as_str()).collect();
     let stale = std::fs::read_dir(&wide_dir)
         .map_err(|e| mtdata_core::error::Error::Io {
             action: "cannot list",
@@ -322,17 +390,19 @@ pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
     }
     // The summary last: it says what the tables beside it hold.
     let path = dir.join(SUMMARY_FILE);
-    write_private(&path, &summary).map_err(error(&path))
+    write_private(&path, &[&summary_bytes]).map_err(error(&path))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> mtdata_core::Result<()> {
+fn write_private(path: &Path, parts: &[&[u8]]) -> mtdata_core::Result<()> {
     let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes)
-        .map_err(|source| mtdata_core::error::Error::Io {
-            action: "cannot write",
-            path: path.to_owned(),
-            source,
-        })?;
+    for part in parts {
+        file.write_all(part)
+            .map_err(|source| mtdata_core::error::Error::Io {
+                action: "cannot write",
+                path: path.to_owned(),
+                source,
+            })?;
+    }
     file.commit().map(|_| ())
 }
 
@@ -410,13 +480,13 @@ fn decode_one(
         applet_passwords,
         options.backend,
     )?;
-    let decoded = decode_applet(&raw, &ring, options);
-    write_applet(&decoded, out)?;
+    let tables = decode_tables(&raw, &ring, options);
+    write_tables(&tables, out)?;
     tracing::info!(
         applet,
-        answers = decoded.summary.answers,
+        answers = tables.summary.answers,
         dir = %out.display(),
         "decoded"
     );
-    Ok(decoded.summary)
+    Ok(tables.summary)
 }

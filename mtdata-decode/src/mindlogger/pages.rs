@@ -113,6 +113,10 @@ pub(crate) fn parse_page(
     bytes: &[u8],
     document: Option<&AppletDocument>,
 ) -> Result<ParsedPage, String> {
+    // Most pages are v2: read as one in a single pass; anything else takes the probe's way.
+    if let Ok(page) = serde_json::from_slice::<RawV2Page>(bytes) {
+        return v2_page(page, document);
+    }
     let probe: Probe = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     match (probe.result, probe.responses) {
         (Some(_), _) => parse_v2(bytes, document),
@@ -149,6 +153,10 @@ struct RawV2Result<'a> {
 fn parse_v2(bytes: &[u8], document: Option<&AppletDocument>) -> Result<ParsedPage, String> {
     let page: RawV2Page =
         serde_json::from_slice(bytes).map_err(|e| format!("not a v2 export page: {e}"))?;
+    v2_page(page, document)
+}
+
+fn v2_page(page: RawV2Page<'_>, document: Option<&AppletDocument>) -> Result<ParsedPage, String> {
     let mut activities: HashMap<&str, (Arc<ActivityDef>, Arc<Vec<Slot>>)> = HashMap::new();
     for activity in &page.result.activities {
         activities.insert(&activity.id_version, v2_activity(activity));

@@ -1,5 +1,5 @@
 //! Rendering the decoded submissions: `responses.csv`, `activity_user_journey.csv`, `wide/<activity>.csv`.
-//! Blocks of submissions are rendered on all cores and joined in order.
+//! Blocks of submissions are rendered on all cores and kept in order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -25,19 +25,27 @@ pub(crate) struct Entry<'a> {
 /// Submissions per rendering block: large enough to keep the threads busy, small enough to balance.
 const BLOCK: usize = 256;
 
-/// CSV bytes and their row count.
+/// CSV bytes, as the blocks they were rendered in (header first), and their row count. The blocks are
+/// written one after the other: joining them first would copy the whole table into fresh memory.
 pub(crate) struct Rendered {
-    pub bytes: Vec<u8>,
+    pub blocks: Vec<Vec<u8>>,
     pub rows: u64,
+}
+
+impl Rendered {
+    /// The blocks joined.
+    pub(crate) fn concat(&self) -> Vec<u8> {
+        self.blocks.concat()
+    }
 }
 
 fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], render: F) -> Rendered
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
-    let mut bytes = Vec::new();
-    push_record(&mut bytes, header);
-    let blocks: Vec<(Vec<u8>, u64)> = entries
+    let mut head = Vec::new();
+    push_record(&mut head, header);
+    let rendered: Vec<(Vec<u8>, u64)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
             let mut out = Vec::with_capacity(block.len() * 4096);
@@ -45,12 +53,11 @@ where
             (out, rows)
         })
         .collect();
-    let mut rows = 0;
-    for (block, count) in blocks {
-        bytes.extend_from_slice(&block);
-        rows += count;
-    }
-    Rendered { bytes, rows }
+    let rows = rendered.iter().map(|(_, rows)| rows).sum();
+    let mut blocks = Vec::with_capacity(rendered.len() + 1);
+    blocks.push(head);
+    blocks.extend(rendered.into_iter().map(|(block, _)| block));
+    Rendered { blocks, rows }
 }
 
 /// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
@@ -219,19 +226,16 @@ pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
         let submission = entry.submission;
         let prefix = identity_prefix(submission, identity.iter().copied());
         let status = events.status.as_str();
-        let mut cells: Vec<String> =
-            vec![String::new(); JourneyColumn::EventsStatus as usize - identity.len()];
         if !events.usable() {
             out.extend_from_slice(&prefix);
-            push_fields(out, &cells);
+            push_fields(out, &[""; EVENT_CELLS]);
             push_fields(out, &[status]);
             out.push(b'\n');
             return 1;
         }
         for event in &events.values {
-            journey_row(submission, entry, event, &mut cells);
             out.extend_from_slice(&prefix);
-            push_fields(out, &cells);
+            push_journey_event(out, submission, entry, event);
             push_fields(out, &[status]);
             out.push(b'\n');
         }
@@ -239,19 +243,22 @@ pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
     })
 }
 
-/// Fill the event columns of a journey row (`item_id` to `response_option_selection_time`; `cells[0]` is
-/// `item_id`).
-fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Event, cells: &mut [String]) {
+/// The event columns of a journey row: `item_id` to `response_option_selection_time`.
+const EVENT_CELLS: usize = JourneyColumn::EventsStatus as usize - JourneyColumn::ItemId as usize;
+
+/// Write the event columns of a journey row, each preceded by a comma. The cells borrow from the item and
+/// the event: only the time and the response are new text.
+fn push_journey_event(
+    out: &mut Vec<u8>,
+    submission: &Submission,
+    entry: &Entry<'_>,
+    event: &Event,
+) {
     use JourneyColumn as J;
     let cell = |column: J| column as usize - J::ItemId as usize;
-    cells.iter_mut().for_each(String::clear);
-    let text = |value: &Option<Value>| {
-        value
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    fn text(value: &Option<Value>) -> &str {
+        value.as_ref().and_then(Value::as_str).unwrap_or_default()
+    }
     let screen = text(&event.screen);
     let item_id = screen.rsplit('/').next().unwrap_or_default();
     let visible = submission.slots.iter().filter(|s| !s.item.hidden);
@@ -259,7 +266,7 @@ fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Event, cells:
         .enumerate()
         .find(|(_, slot)| slot.item.id == screen || slot.item.id == item_id);
     let kind = text(&event.kind);
-    let time_column = match kind.as_str() {
+    let time_column = match kind {
         "NEXT" => Some(J::PressNextTime),
         "SKIP_POPUP_CONFIRM" => Some(J::PressPopupSkipTime),
         "SKIP_POPUP_CANCEL" => Some(J::PressPopupKeepTime),
@@ -270,32 +277,35 @@ fn journey_row(submission: &Submission, entry: &Entry<'_>, event: &Event, cells:
         "SET_ANSWER" => Some(J::ResponseOptionSelectionTime),
         _ => None,
     };
-    if let Some(column) = time_column {
-        cells[cell(column)] = js_string(event.time.as_ref());
+    let time = time_column.map(|_| js_string(event.time.as_ref()));
+    let mut response = String::new();
+    let mut cells = [""; EVENT_CELLS];
+    if let (Some(column), Some(time)) = (time_column, &time) {
+        cells[cell(column)] = time;
     }
-    let Some((index, slot)) = found else {
-        return;
-    };
-    let item = &slot.item;
-    cells[cell(J::ItemId)].clone_from(&item.id);
-    cells[cell(J::ItemName)].clone_from(&item.name);
-    cells[cell(J::ItemPrompt)].clone_from(&item.prompt);
-    cells[cell(J::ItemResponseOptions)].clone_from(&item.options_text);
-    cells[cell(J::ItemType)].clone_from(&item.response_type);
-    if kind == "SET_ANSWER" {
-        let response = event
-            .response
-            .as_ref()
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-            .filter(|r| !r.is_null());
-        let answer = response
-            .as_ref()
-            .or_else(|| slot_answer(entry, &slot.position));
-        if let Some(answer) = answer {
-            cells[cell(J::ItemResponse)] =
-                format_response(&context(submission, item, index), answer);
+    if let Some((index, slot)) = found {
+        let item = &slot.item;
+        cells[cell(J::ItemId)] = &item.id;
+        cells[cell(J::ItemName)] = &item.name;
+        cells[cell(J::ItemPrompt)] = &item.prompt;
+        cells[cell(J::ItemResponseOptions)] = &item.options_text;
+        cells[cell(J::ItemType)] = &item.response_type;
+        if kind == "SET_ANSWER" {
+            let given = event
+                .response
+                .as_ref()
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+                .filter(|r| !r.is_null());
+            let answer = given
+                .as_ref()
+                .or_else(|| slot_answer(entry, &slot.position));
+            if let Some(answer) = answer {
+                response = format_response(&context(submission, item, index), answer);
+            }
         }
+        cells[cell(J::ItemResponse)] = &response;
     }
+    push_fields(out, &cells);
 }
 
 /// How an item becomes wide columns.
@@ -403,15 +413,20 @@ fn wide_items(group: &[Entry<'_>]) -> Vec<WideItem> {
     for entry in group {
         for slot in entry.submission.slots.iter().filter(|s| !s.item.hidden) {
             let definition = &slot.item;
-            let position = *index.entry(definition.name.clone()).or_insert_with(|| {
-                items.push(WideItem {
-                    name: definition.name.clone(),
-                    kind: wide_kind(definition),
-                    scored: false,
-                    has_text: false,
-                });
-                items.len() - 1
-            });
+            // Looked up before inserting: most slots repeat an item already seen, and need no new name.
+            let position = match index.get(definition.name.as_str()) {
+                Some(&position) => position,
+                None => {
+                    items.push(WideItem {
+                        name: definition.name.clone(),
+                        kind: wide_kind(definition),
+                        scored: false,
+                        has_text: false,
+                    });
+                    index.insert(definition.name.clone(), items.len() - 1);
+                    items.len() - 1
+                }
+            };
             let item = &mut items[position];
             if seen_versions.insert(std::sync::Arc::as_ptr(definition)) {
                 item.scored |= !definition.values.scores.is_empty()
