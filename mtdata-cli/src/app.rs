@@ -144,12 +144,14 @@ pub fn for_each_target<T>(
 
 /// Print an error on one line, `error: what: cause: cause`, each cause once (library errors keep
 /// their cause out of their own message and in `source()`).
-#[allow(clippy::print_stderr)]
 pub fn print_error(err: &anyhow::Error) {
     if is_broken_pipe(err) {
         return;
     }
-    eprintln!("{}", crate::logging::line("error", &format!("{err:#}")));
+    // A stderr that cannot be written (a full disk under cron's redirection) must not turn the
+    // exit status into a panic's 101: the status still says what happened.
+    let line = crate::logging::line("error", &format!("{err:#}"));
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes());
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

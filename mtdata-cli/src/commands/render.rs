@@ -63,10 +63,11 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// A one-line note on stderr (files written), unless `--quiet`.
-#[allow(clippy::print_stderr)]
 pub fn note(ctx: &Context, message: &str) {
     if !ctx.global.quiet {
-        eprintln!("{message}");
+        // Ignored when stderr cannot be written, as for errors.
+        let _ =
+            std::io::Write::write_all(&mut std::io::stderr(), format!("{message}\n").as_bytes());
     }
 }
 
