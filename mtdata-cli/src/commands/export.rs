@@ -144,16 +144,24 @@ pub fn export_one(
     Ok(report)
 }
 
-/// One line per table, then one for the server.
-pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
-    let root = &report.study_folder;
-    let names: Vec<_> = report.tables.iter().map(|t| escaped(&t.table)).collect();
+/// Server-supplied names escaped for the terminal, and the column width they take (at most 30).
+pub(crate) fn shown_names<'a>(
+    names: impl Iterator<Item = &'a str>,
+) -> (Vec<std::borrow::Cow<'a, str>>, usize) {
+    let names: Vec<_> = names.map(escaped).collect();
     let width = names
         .iter()
         .map(|name| name.chars().count())
         .max()
         .unwrap_or(0)
         .min(30);
+    (names, width)
+}
+
+/// One line per table, then one for the server.
+pub fn summary_lines(report: &ServerReport, dry_run: bool) -> Vec<String> {
+    let root = &report.study_folder;
+    let (names, width) = shown_names(report.tables.iter().map(|t| t.table.as_str()));
     let mut lines = Vec::new();
     let (mut new_rows, mut deleted, mut failed) = (0, 0, 0);
     for (t, name) in report.tables.iter().zip(&names) {

@@ -2,11 +2,10 @@
 //! reads the environment and files), export, print one line per applet and one for the server.
 
 use mtdata_core::config::{MindLoggerConfig, ServerConfig};
-use mtdata_core::names::escaped;
 use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
 use mtdata_export::{ExportOptions, TableStatus};
 
-use super::{human_bytes, report_lines};
+use super::{human_bytes, report_lines, shown_names};
 use crate::app::Context;
 use crate::progress::ExportBars;
 
@@ -28,13 +27,7 @@ pub fn export_one(
 /// One line per applet, then one for the server.
 pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
     let root = &report.study_folder;
-    let names: Vec<_> = report.applets.iter().map(|a| escaped(&a.name)).collect();
-    let width = names
-        .iter()
-        .map(|name| name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(30);
+    let (names, width) = shown_names(report.applets.iter().map(|a| a.name.as_str()));
     let mut lines = Vec::new();
     let (mut new_answers, mut failed) = (0, 0);
     for (applet, name) in report.applets.iter().zip(&names) {
