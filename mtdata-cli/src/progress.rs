@@ -2,7 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mtdata_export::mindlogger::AppletSummary;
-use mtdata_export::{Progress, TableSummary};
+use mtdata_export::{Progress, TableExportSummary};
 
 /// Export progress: a byte counter while a table downloads, a bar while rows are deleted.
 pub struct ExportBars {
@@ -72,7 +72,7 @@ impl Progress for ExportBars {
         }
     }
 
-    fn table_finished(&mut self, _summary: &TableSummary) {
+    fn table_finished(&mut self, _summary: &TableExportSummary) {
         self.finish();
     }
 

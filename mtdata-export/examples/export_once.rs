@@ -4,7 +4,7 @@
 //! `cargo run --release -p mtdata-export --example export_once -- CONFIG SERVER SCALE`
 
 use mtdata_core::config::Config;
-use mtdata_export::{ExportOptions, NoProgress, Scale, export_server};
+use mtdata_export::{ExportOptions, NoProgress, TableSelection, export_server};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load(config.as_ref(), |_| None)?;
     let server = config.select(server, true)?[0];
     let options = ExportOptions {
-        scale: Scale::parse(scale),
+        tables: TableSelection::parse(scale),
         no_delete: true,
         ..ExportOptions::default()
     };

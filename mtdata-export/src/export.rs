@@ -30,7 +30,7 @@ use crate::marks::{BackupRecord, LastBackups, Mark, Marks};
 
 /// Which tables to export: MTData's `SCALE` argument.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Scale {
+pub enum TableSelection {
     /// `.`: the deleteable (sensitive) tables.
     #[default]
     Deleteable,
@@ -42,14 +42,14 @@ pub enum Scale {
     Table(String),
 }
 
-impl Scale {
+impl TableSelection {
     /// Read MTData's argument: `.`, `all`, `static` or a table name.
     pub fn parse(arg: &str) -> Self {
         match arg {
-            "." => Scale::Deleteable,
-            "all" => Scale::All,
-            "static" => Scale::Static,
-            other => Scale::Table(other.to_owned()),
+            "." => TableSelection::Deleteable,
+            "all" => TableSelection::All,
+            "static" => TableSelection::Static,
+            other => TableSelection::Table(other.to_owned()),
         }
     }
 }
@@ -57,7 +57,7 @@ impl Scale {
 /// How to export.
 #[derive(Debug, Clone, Default)]
 pub struct ExportOptions {
-    pub scale: Scale,
+    pub tables: TableSelection,
     /// Back up as usual but delete nothing; count what would be deleted.
     pub dry_run: bool,
     /// Ignore the marks and download whole tables.
@@ -78,7 +78,7 @@ pub trait Progress {
     /// One more row was handled by a DELETE.
     fn row_deleted(&mut self) {}
     /// The table is done.
-    fn table_finished(&mut self, _summary: &TableSummary) {}
+    fn table_finished(&mut self, _summary: &TableExportSummary) {}
     /// A MindLogger applet is done (it started with `table_started`, its pages came as `bytes_received`).
     fn applet_finished(&mut self, _summary: &crate::mindlogger::AppletSummary) {}
 }
@@ -102,7 +102,7 @@ pub enum TableStatus {
 
 /// What happened to one table.
 #[derive(Debug, Clone)]
-pub struct TableSummary {
+pub struct TableExportSummary {
     pub table: String,
     pub deleteable: bool,
     pub status: TableStatus,
@@ -133,9 +133,9 @@ pub struct TableSummary {
     pub elapsed: Duration,
 }
 
-impl TableSummary {
+impl TableExportSummary {
     fn new(table: &str, deleteable: bool) -> Self {
-        TableSummary {
+        TableExportSummary {
             table: table.to_owned(),
             deleteable,
             status: TableStatus::NothingNew,
@@ -176,7 +176,7 @@ pub enum ScheduleStatus {
 pub struct ServerReport {
     pub server: String,
     pub study_folder: PathBuf,
-    pub tables: Vec<TableSummary>,
+    pub tables: Vec<TableExportSummary>,
     pub schedule: ScheduleStatus,
     /// Temporary files of an earlier, interrupted run that were cleared.
     pub stale_files_removed: usize,
@@ -241,14 +241,14 @@ pub fn export_server(
         .map_err(|failure| server_failure(server, "cannot list tables", failure))?;
     // On Windows and macOS `OA` and `oa` would be one file: neither is used.
     let same_but_case = case_collisions(listed.iter().map(|t| t.name.as_str()));
-    let chosen = choose_tables(&listed, &options.scale);
+    let chosen = choose_tables(&listed, &options.tables);
 
     let mut tables = Vec::with_capacity(chosen.len());
     for (name, deleteable, size) in chosen {
         let started = Instant::now();
         let mut summary = match checked_table_name(&name, &same_but_case) {
             Err(why) => {
-                let mut summary = TableSummary::new(&name, deleteable);
+                let mut summary = TableExportSummary::new(&name, deleteable);
                 summary.status = TableStatus::Failed(format!(
                     "server {} listed a {why}; skipped, nothing written or deleted",
                     server.name
@@ -364,13 +364,16 @@ fn checked_table_name(
 }
 
 /// The tables to export, in the server's order: (name, deleteable, listed size).
-fn choose_tables(listed: &[TableInfo], scale: &Scale) -> Vec<(String, bool, Option<u64>)> {
+fn choose_tables(
+    listed: &[TableInfo],
+    selection: &TableSelection,
+) -> Vec<(String, bool, Option<u64>)> {
     let entry = |t: &TableInfo| (t.name.clone(), t.deleteable, Some(t.size));
-    match scale {
-        Scale::Deleteable => listed.iter().filter(|t| t.deleteable).map(entry).collect(),
-        Scale::Static => listed.iter().filter(|t| !t.deleteable).map(entry).collect(),
-        Scale::All => listed.iter().map(entry).collect(),
-        Scale::Table(name) => match listed
+    match selection {
+        TableSelection::Deleteable => listed.iter().filter(|t| t.deleteable).map(entry).collect(),
+        TableSelection::Static => listed.iter().filter(|t| !t.deleteable).map(entry).collect(),
+        TableSelection::All => listed.iter().map(entry).collect(),
+        TableSelection::Table(name) => match listed
             .iter()
             .find(|t| t.name == *name)
             .or_else(|| listed.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
@@ -494,8 +497,8 @@ impl TableJob<'_> {
         &self,
         progress: &mut dyn Progress,
         backups: &mut LastBackups,
-    ) -> Result<(TableSummary, Option<Mark>)> {
-        let mut summary = TableSummary::new(self.table.as_str(), self.deleteable);
+    ) -> Result<(TableExportSummary, Option<Mark>)> {
+        let mut summary = TableExportSummary::new(self.table.as_str(), self.deleteable);
         let (query, old_mark) = self.query();
         let path = format!("export/{}{query}", self.table);
         let downloaded = match self.download(&path, old_mark, progress)? {
@@ -579,7 +582,7 @@ impl TableJob<'_> {
         file: AtomicFile,
         answer: &BackupRecord,
         backups: &mut LastBackups,
-        summary: &mut TableSummary,
+        summary: &mut TableExportSummary,
     ) -> Option<PathBuf> {
         let raw_data = self.layout.raw_data();
         if let Some(earlier) = backups.holding(self.table.as_str(), answer, &raw_data) {
@@ -688,7 +691,7 @@ impl TableJob<'_> {
     fn delete_verified(
         &self,
         verified: &VerifiedRows,
-        summary: &mut TableSummary,
+        summary: &mut TableExportSummary,
         progress: &mut dyn Progress,
     ) -> Vec<(i64, bool)> {
         progress.deleting(verified.ids.len() as u64);
@@ -728,7 +731,7 @@ impl TableJob<'_> {
     /// Read the table once more and count the rows of `gone` still on it: a DELETE answered 200 or 404
     /// for a row this run just downloaded proves nothing until the row is seen to be gone. Such rows
     /// are a failure (they stay backed up, and the next run tries again).
-    fn confirm_deletes(&self, gone: &[(i64, bool)], summary: &mut TableSummary) {
+    fn confirm_deletes(&self, gone: &[(i64, bool)], summary: &mut TableExportSummary) {
         if gone.is_empty() {
             return;
         }
@@ -916,7 +919,7 @@ fn save_schedule(client: &ServerClient, layout: &StudyLayout) -> ScheduleStatus 
     }
 }
 
-fn log_summary(server: &str, s: &TableSummary) {
+fn log_summary(server: &str, s: &TableExportSummary) {
     let table = escaped(&s.table);
     match &s.status {
         TableStatus::Failed(why) => tracing::error!("{server} {table}: {why}"),
@@ -936,10 +939,13 @@ mod tests {
 
     #[test]
     fn scale_follows_mtdata() {
-        assert_eq!(Scale::parse("."), Scale::Deleteable);
-        assert_eq!(Scale::parse("all"), Scale::All);
-        assert_eq!(Scale::parse("static"), Scale::Static);
-        assert_eq!(Scale::parse("OA"), Scale::Table("OA".into()));
+        assert_eq!(TableSelection::parse("."), TableSelection::Deleteable);
+        assert_eq!(TableSelection::parse("all"), TableSelection::All);
+        assert_eq!(TableSelection::parse("static"), TableSelection::Static);
+        assert_eq!(
+            TableSelection::parse("OA"),
+            TableSelection::Table("OA".into())
+        );
     }
 
     #[test]
@@ -962,11 +968,14 @@ mod tests {
                 .map(|t| t.0)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(names(Scale::Deleteable), ["RR"]);
-        assert_eq!(names(Scale::Static), ["OA"]);
-        assert_eq!(names(Scale::All), ["OA", "RR"]);
-        assert_eq!(names(Scale::Table("rr".into())), ["RR"]);
-        assert_eq!(names(Scale::Table("TaskLogDAO".into())), ["TaskLogDAO"]);
+        assert_eq!(names(TableSelection::Deleteable), ["RR"]);
+        assert_eq!(names(TableSelection::Static), ["OA"]);
+        assert_eq!(names(TableSelection::All), ["OA", "RR"]);
+        assert_eq!(names(TableSelection::Table("rr".into())), ["RR"]);
+        assert_eq!(
+            names(TableSelection::Table("TaskLogDAO".into())),
+            ["TaskLogDAO"]
+        );
     }
 
     #[test]

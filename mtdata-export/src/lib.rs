@@ -11,11 +11,11 @@
 //!
 //! ```no_run
 //! use mtdata_core::config::Config;
-//! use mtdata_export::{ExportOptions, NoProgress, Scale, export_server};
+//! use mtdata_export::{ExportOptions, NoProgress, TableSelection, export_server};
 //!
 //! let config = Config::load("config/server.config".as_ref(), |_| None)?;
 //! for server in config.select(".", true)? {
-//!     let options = ExportOptions { scale: Scale::All, ..ExportOptions::default() };
+//!     let options = ExportOptions { tables: TableSelection::All, ..ExportOptions::default() };
 //!     let report = export_server(server, &options, &mut NoProgress)?;
 //!     for table in &report.tables {
 //!         println!("{}: {} new rows, {} deleted", table.table, table.new_rows, table.deleted);
@@ -33,6 +33,6 @@ pub mod mindlogger;
 pub use client::RetryPolicy;
 pub use error::{Error, Result};
 pub use export::{
-    ExportOptions, NoProgress, Progress, Scale, ScheduleStatus, ServerReport, TableStatus,
-    TableSummary, export_server, study_lock_is_free,
+    ExportOptions, NoProgress, Progress, ScheduleStatus, ServerReport, TableExportSummary,
+    TableSelection, TableStatus, export_server, study_lock_is_free,
 };

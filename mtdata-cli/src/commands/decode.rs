@@ -37,8 +37,8 @@ pub struct DecodeArgs {
     pub threads: Option<NonZeroUsize>,
 
     /// Also write `active_data/<Table>.parquet` next to each CSV (text columns, same content)
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DecodeFormat::Csv)]
+    pub format: DecodeFormat,
 
     /// Seconds to wait for an export of the same study folder to finish (0: do not wait)
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
@@ -50,7 +50,7 @@ pub struct DecodeArgs {
 
 /// Output formats of `mtdata decode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+pub enum DecodeFormat {
     /// CSV only
     #[default]
     Csv,
@@ -128,7 +128,7 @@ fn decode_mindlogger(
         match &applet.result {
             Ok(summary) => {
                 let mut line = applet_line(&server.name, applet, summary);
-                if args.format == Format::Parquet {
+                if args.format == DecodeFormat::Parquet {
                     match applet_parquet(applet, summary) {
                         Ok(count) => line.push_str(&format!(" (+ {count} parquet)")),
                         Err(err) => {
@@ -257,7 +257,7 @@ fn decode_server(
         match &outcome.result {
             Ok(summary) => {
                 let mut line = summary_line(&server.name, outcome, summary);
-                if args.format == Format::Parquet {
+                if args.format == DecodeFormat::Parquet {
                     match to_parquet(&outcome.csv) {
                         Ok(path) => line.push_str(&format!(" (+ {})", path.display())),
                         Err(err) => {

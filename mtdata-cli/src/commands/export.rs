@@ -9,7 +9,7 @@ use clap::Args;
 use mtdata_core::config::{Platform, ServerConfig};
 use mtdata_core::names::escaped;
 use mtdata_export::{
-    ExportOptions, Scale, ScheduleStatus, ServerReport, TableStatus, export_server,
+    ExportOptions, ScheduleStatus, ServerReport, TableSelection, TableStatus, export_server,
 };
 use mtdata_unattended::facts::{Command, RunFacts};
 
@@ -68,7 +68,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> CommandResult {
     let config = crate::app::load_config(&ctx.global.config)?;
     let servers = crate::app::select_servers(&config, &args.server, true)?;
     let options = ExportOptions {
-        scale: Scale::parse(&args.scale),
+        tables: TableSelection::parse(&args.scale),
         dry_run: args.dry_run,
         full: args.full,
         no_delete: args.no_delete,

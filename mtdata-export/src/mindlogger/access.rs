@@ -8,7 +8,7 @@ use mtdata_core::mindlogger::{AppletId, MindLoggerApi};
 use super::{Api, check_passwords, choose, v1, v2};
 use crate::client::{Http, RetryPolicy};
 use crate::error::{Error, Result};
-use crate::export::Scale;
+use crate::export::TableSelection;
 
 /// What [`check_access`] found about one applet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn check_access(
         MindLoggerApi::V1 => Box::new(v1::Girder::login(server, http)?),
         MindLoggerApi::V2 => Box::new(v2::Client::login(server, config, http)?),
     };
-    let chosen = choose(server, config, &Scale::All, api.applets()?)?;
+    let chosen = choose(server, config, &TableSelection::All, api.applets()?)?;
     let mut found = Vec::with_capacity(chosen.len());
     for applet in chosen {
         let mut access = AppletAccess {

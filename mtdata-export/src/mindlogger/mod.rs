@@ -45,7 +45,7 @@ use mtdata_crypto::mindlogger::AppletKey;
 
 use crate::client::{Http, HttpFailure};
 use crate::error::{Error, Result};
-use crate::export::{ExportOptions, OpenStudy, Progress, Scale, TableStatus, open_study};
+use crate::export::{ExportOptions, OpenStudy, Progress, TableSelection, TableStatus, open_study};
 use run::{RunFiles, mark_after, parse_server_time};
 
 /// What happened to one applet.
@@ -151,7 +151,7 @@ pub(crate) trait Api {
 }
 
 /// Export the applets of one MindLogger server block, with the applet passwords the program read from
-/// their sources (`MindLoggerConfig::resolve_passwords`). `options.full` ignores the marks; `options.scale`
+/// their sources (`MindLoggerConfig::resolve_passwords`). `options.full` ignores the marks; `options.tables`
 /// as a table name selects one applet id.
 pub fn export_mindlogger(
     server: &ServerConfig,
@@ -177,7 +177,7 @@ pub fn export_mindlogger(
         MindLoggerApi::V1 => Box::new(v1::Girder::login(server, http)?),
         MindLoggerApi::V2 => Box::new(v2::Client::login(server, config, http)?),
     };
-    let chosen = choose(server, config, &options.scale, api.applets()?)?;
+    let chosen = choose(server, config, &options.tables, api.applets()?)?;
 
     // Every document and every password check before any answer is fetched.
     let mut documents = Vec::with_capacity(chosen.len());
@@ -254,7 +254,7 @@ pub fn export_mindlogger(
 fn choose(
     server: &ServerConfig,
     config: &MindLoggerConfig,
-    scale: &Scale,
+    tables: &TableSelection,
     listed: Vec<Listed>,
 ) -> Result<Vec<Listed>> {
     let mut chosen: Vec<Listed> = listed
@@ -278,7 +278,7 @@ fn choose(
             });
         }
     }
-    if let Scale::Table(wanted) = scale {
+    if let TableSelection::Table(wanted) = tables {
         chosen.retain(|a| a.id.as_str().eq_ignore_ascii_case(wanted));
         if chosen.is_empty() {
             return Err(Error::Server {

@@ -77,7 +77,7 @@ fn reads_mtdata_new_benchmark_format_and_refuses_a_damaged_one() {
     assert!(!setup.export("RR").has_problems());
     std::fs::write(&path, r#"{"RR": {"current": 1, "dele"#).unwrap();
     let options = mtdata_export::ExportOptions {
-        scale: mtdata_export::Scale::All,
+        tables: mtdata_export::TableSelection::All,
         ..crate::support::options()
     };
     let err = mtdata_export::export_server(&setup.server, &options, &mut mtdata_export::NoProgress)

@@ -1,6 +1,6 @@
 //! Deletes happen only for rows in a verified, durable backup; failures are retried.
 
-use mtdata_export::{ExportOptions, Scale, TableStatus};
+use mtdata_export::{ExportOptions, TableSelection, TableStatus};
 use mtdata_sim::mindtrails::Fault;
 
 use crate::support::{Setup, all_files, options};
@@ -55,7 +55,7 @@ fn deletes_only_backed_up_deleteable_rows() {
 fn dry_run_deletes_nothing() {
     let setup = Setup::new(true);
     let report = setup.export_with(ExportOptions {
-        scale: Scale::Deleteable,
+        tables: TableSelection::Deleteable,
         dry_run: true,
         ..options()
     });

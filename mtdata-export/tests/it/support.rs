@@ -7,7 +7,9 @@ use std::time::Duration;
 use mtdata_core::config::{Config, ServerConfig};
 use mtdata_core::layout::RawFileName;
 use mtdata_core::raw_rows::scan_array;
-use mtdata_export::{ExportOptions, NoProgress, RetryPolicy, Scale, ServerReport, export_server};
+use mtdata_export::{
+    ExportOptions, NoProgress, RetryPolicy, ServerReport, TableSelection, export_server,
+};
 use mtdata_sim::mindtrails::{SimOptions, Simulator};
 use mtdata_sim::study::StudyOptions;
 
@@ -45,7 +47,7 @@ impl Setup {
 
     pub fn export(&self, scale: &str) -> ServerReport {
         self.export_with(ExportOptions {
-            scale: Scale::parse(scale),
+            tables: TableSelection::parse(scale),
             ..options()
         })
     }
