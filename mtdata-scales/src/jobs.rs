@@ -29,6 +29,7 @@
 use std::path::{Path, PathBuf};
 
 use mtdata_core::catalog::Study;
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::layout::{FileStamp, Processed, StudyLayout, output_file_name};
 use mtdata_core::schedule::Schedule;
 
@@ -93,6 +94,8 @@ pub struct JobOptions {
     pub processed_data: Option<PathBuf>,
     /// The time in the output file names; `None` is now.
     pub stamp: Option<FileStamp>,
+    /// How CSV text cells are written (spreadsheet-safe by default, `mtdata_core::csv_cell`).
+    pub csv_cells: CsvCells,
 }
 
 /// What one run did, table by table.
@@ -375,7 +378,7 @@ impl<'a> Run<'a> {
                 out.csv_table(Processed::CleanedDupData, "dropped", &dropped)?;
             }
             if !c.report.problems.is_empty() {
-                let problems = problems_csv(&c.report.problems);
+                let problems = problems_csv(&c.report.problems, self.options.csv_cells);
                 out.file(Processed::CleanedDupData, "problems", problems)?;
             }
         }
@@ -383,7 +386,11 @@ impl<'a> Run<'a> {
             out.table(Processed::ScoredData, "scored", &s.data)?;
             out.file(Processed::ScoredData, "rules", rules_csv(&s.rules))?;
             if !s.problems.is_empty() {
-                out.file(Processed::ScoredData, "problems", problems_csv(&s.problems))?;
+                out.file(
+                    Processed::ScoredData,
+                    "problems",
+                    problems_csv(&s.problems, self.options.csv_cells),
+                )?;
             }
         }
         if let Some(w) = &wide {
@@ -460,11 +467,12 @@ impl Outputs<'_> {
     /// Write every file at once, each atomically (temporary file, fsync, rename), so one file's
     /// serializing overlaps another's fsync; the paths in the order they were added.
     fn write_all(self) -> Result<Vec<PathBuf>> {
+        let cells = self.run.options.csv_cells;
         self.pending
             .into_par_iter()
             .map(|(path, what)| {
                 match what {
-                    Pending::Table(df, format) => write_table(&df, &path, format)?,
+                    Pending::Table(df, format) => write_table(&df, &path, format, cells)?,
                     Pending::Bytes(bytes) => mtdata_core::fsutil::write_atomic(&path, &bytes)?,
                 }
                 Ok(path)
@@ -519,13 +527,19 @@ fn medians_text(base: &ImputationBase) -> String {
 }
 
 /// `row,id,column,value,problem`, one row per invalid cell; `row` counts data rows from 1.
-fn problems_csv(problems: &[ValueProblem]) -> CsvResult {
+fn problems_csv(problems: &[ValueProblem], cells: CsvCells) -> CsvResult {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(["row", "id", "column", "value", "problem"])?;
     for p in problems {
         let row = (p.row + 1).to_string();
         let id = p.id.as_deref().unwrap_or("");
-        out.write_record([&row, id, &p.column, &p.value, p.kind.as_str()])?;
+        out.write_record([
+            &row,
+            cells.cell(id).as_ref(),
+            cells.cell(&p.column).as_ref(),
+            cells.cell(&p.value).as_ref(),
+            p.kind.as_str(),
+        ])?;
     }
     out.into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))

@@ -286,7 +286,13 @@ fn decode_server(
 fn to_parquet(csv: &std::path::Path) -> anyhow::Result<PathBuf> {
     let frame = mtdata_scales::read_table(csv)?;
     let out = csv.with_extension("parquet");
-    mtdata_scales::write_table(&frame, &out, mtdata_scales::OutputFormat::Parquet)?;
+    mtdata_scales::write_table(
+        &frame,
+        &out,
+        mtdata_scales::OutputFormat::Parquet,
+        // Parquet keeps values as they are; the cell rule is for CSV.
+        mtdata_core::csv_cell::CsvCells::Raw,
+    )?;
     Ok(out)
 }
 

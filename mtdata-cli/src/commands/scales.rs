@@ -98,6 +98,9 @@ pub struct ScaleArgs {
     /// processed_data folder to write into [default: <study folder>/processed_data]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub csv: crate::commands::render::CsvArgs,
 }
 
 pub fn run(verb: Verb, args: &ScaleArgs, ctx: &Context) -> CommandResult {
@@ -145,6 +148,7 @@ fn job_options(args: &ScaleArgs) -> anyhow::Result<JobOptions> {
         processed_data: args.out.clone(),
         // One stamp for every file of the command.
         stamp: Some(FileStamp::now()),
+        csv_cells: args.csv.cells(),
     })
 }
 
@@ -277,6 +281,7 @@ mod tests {
             participant_column: None,
             format: OutputFormat::Csv,
             out: None,
+            csv: crate::commands::render::CsvArgs { raw_csv: false },
         }
     }
 

@@ -1,9 +1,11 @@
 //! Reading and writing tables: decoded CSV (every column as text, or a scale's items typed while
 //! reading) and Parquet in, CSV or Parquet out.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::Path;
 
+use mtdata_core::csv_cell::CsvCells;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -157,19 +159,24 @@ pub(crate) fn all_whole(mut values: impl Iterator<Item = f64>) -> bool {
     values.all(|v| v.abs() < 9.0e15 && (v as i64) as f64 == v)
 }
 
-/// Serialize `df` as CSV or Parquet into `out`.
+/// Serialize `df` as CSV or Parquet into `out`. CSV text cells go through `cells` (the one rule of
+/// `mtdata_core::csv_cell`); Parquet keeps values as they are, since tools read it, not spreadsheets.
 fn write_to(
     df: &DataFrame,
     out: impl std::io::Write,
     format: OutputFormat,
+    cells: CsvCells,
     table: &str,
 ) -> Result<()> {
     let mut df = df.clone();
     match format {
-        OutputFormat::Csv => CsvWriter::new(out)
-            .include_header(true)
-            .finish(&mut df)
-            .map_err(|e| Error::polars(table, e))?,
+        OutputFormat::Csv => {
+            escape_text_cells(&mut df, cells, table)?;
+            CsvWriter::new(out)
+                .include_header(true)
+                .finish(&mut df)
+                .map_err(|e| Error::polars(table, e))?;
+        }
         OutputFormat::Parquet => {
             ParquetWriter::new(out)
                 .finish(&mut df)
@@ -179,23 +186,63 @@ fn write_to(
     Ok(())
 }
 
+/// Text columns with a cell a spreadsheet would run as a formula, rewritten by `cells`; other
+/// columns (scores, counts) are untouched, so a table without such cells is not copied.
+fn escape_text_cells(df: &mut DataFrame, cells: CsvCells, table: &str) -> Result<()> {
+    if cells == CsvCells::Raw {
+        return Ok(());
+    }
+    let mut rewritten = Vec::new();
+    for column in df.columns() {
+        let Ok(text) = column.str() else { continue };
+        if !text
+            .iter()
+            .flatten()
+            .any(|v| matches!(cells.cell(v), Cow::Owned(_)))
+        {
+            continue;
+        }
+        let escaped: StringChunked = text
+            .iter()
+            .map(|v| v.map(|v| cells.cell(v)))
+            .collect::<StringChunked>()
+            .with_name(column.name().clone());
+        rewritten.push(escaped.into_column());
+    }
+    for column in rewritten {
+        df.with_column(column)
+            .map_err(|e| Error::polars(table, e))?;
+    }
+    Ok(())
+}
+
 /// Serialize `df` as CSV or Parquet.
-pub fn table_bytes(df: &DataFrame, format: OutputFormat, table: &str) -> Result<Vec<u8>> {
+pub fn table_bytes(
+    df: &DataFrame,
+    format: OutputFormat,
+    cells: CsvCells,
+    table: &str,
+) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    write_to(df, &mut out, format, table)?;
+    write_to(df, &mut out, format, cells, table)?;
     Ok(out)
 }
 
 /// Write `df` atomically (temporary file, fsync, rename), streamed to the file as polars
 /// serializes it (on all cores), so no copy of the whole file is held in memory.
-pub fn write_table(df: &DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
+pub fn write_table(
+    df: &DataFrame,
+    path: &Path,
+    format: OutputFormat,
+    cells: CsvCells,
+) -> Result<()> {
     let failed = |e: mtdata_core::Error| Error::File {
         action: "write",
         path: path.to_owned(),
         message: e.to_string(),
     };
     let mut file = mtdata_core::fsutil::AtomicFile::create(path).map_err(failed)?;
-    write_to(df, &mut file, format, &path.display().to_string())?;
+    write_to(df, &mut file, format, cells, &path.display().to_string())?;
     file.commit().map_err(failed)?;
     Ok(())
 }
@@ -204,6 +251,25 @@ pub fn write_table(df: &DataFrame, path: &Path, format: OutputFormat) -> Result<
 mod tests {
     use super::*;
     use crate::kernels::columns::text_values;
+
+    #[test]
+    fn csv_text_cells_a_spreadsheet_would_run_get_a_quote_unless_raw() {
+        let df = read_csv_bytes(
+            b"id,note,score\n1,=HYPERLINK(\"x\"),-5\n2,@sum,3\n3,fine,\n".to_vec(),
+            "t",
+        )
+        .unwrap();
+        let safe = table_bytes(&df, OutputFormat::Csv, CsvCells::SpreadsheetSafe, "t").unwrap();
+        assert_eq!(
+            String::from_utf8(safe).unwrap(),
+            "id,note,score\n1,\"'=HYPERLINK(\"\"x\"\")\",-5\n2,'@sum,3\n3,fine,\n"
+        );
+        let raw = table_bytes(&df, OutputFormat::Csv, CsvCells::Raw, "t").unwrap();
+        assert_eq!(
+            String::from_utf8(raw).unwrap(),
+            "id,note,score\n1,\"=HYPERLINK(\"\"x\"\")\",-5\n2,@sum,3\n3,fine,\n"
+        );
+    }
 
     #[test]
     fn csv_is_read_as_text() {

@@ -53,7 +53,13 @@ fn without_expectations(df: &DataFrame) -> DataFrame {
 fn write_csv(df: &DataFrame, path: &Path) {
     std::fs::write(
         path,
-        mtdata_scales::table_bytes(df, mtdata_scales::OutputFormat::Csv, "t").unwrap(),
+        mtdata_scales::table_bytes(
+            df,
+            mtdata_scales::OutputFormat::Csv,
+            mtdata_core::csv_cell::CsvCells::default(),
+            "t",
+        )
+        .unwrap(),
     )
     .unwrap();
 }

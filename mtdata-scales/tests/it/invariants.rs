@@ -217,7 +217,7 @@ proptest! {
             let options = CleanOptions { policy, ..CleanOptions::default() };
             let cleaned = clean(&df, Some(&scale), &options).unwrap();
             // Through a CSV file, as `mtdata clean` then `mtdata scores` would.
-            let csv = table_bytes(&cleaned.data, OutputFormat::Csv, "t").unwrap();
+            let csv = table_bytes(&cleaned.data, OutputFormat::Csv, mtdata_core::csv_cell::CsvCells::default(), "t").unwrap();
             let reread = read_scale_csv_bytes(csv, &scale, "t").unwrap();
             let rescored = score(&reread, &scale, &ScoreOptions::default()).unwrap();
             let merged: Vec<String> = cleaned.report.dropped.iter()

@@ -150,7 +150,7 @@ proptest! {
         for study in Study::ALL {
             let codebook = Codebook::builtin(study);
             for scale in &codebook.scales {
-                let csv = table_bytes(&table(scale, &choices, false), OutputFormat::Csv, "t").unwrap();
+                let csv = table_bytes(&table(scale, &choices, false), OutputFormat::Csv, mtdata_core::csv_cell::CsvCells::default(), "t").unwrap();
                 let text = read_csv_bytes(csv.clone(), "t").unwrap();
                 let typed = read_scale_csv_bytes(csv, scale, "t").unwrap();
                 let a = score(&text, scale, &ScoreOptions::default()).unwrap();

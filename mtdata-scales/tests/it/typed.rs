@@ -111,7 +111,13 @@ fn parquet_input_scores_like_the_csv_it_came_from() {
         let scale = codebook.scale(&scale_name).unwrap();
         let csv = read_table(&path).unwrap();
         let parquet = dir.path().join("table.parquet");
-        write_table(&csv, &parquet, OutputFormat::Parquet).unwrap();
+        write_table(
+            &csv,
+            &parquet,
+            OutputFormat::Parquet,
+            mtdata_core::csv_cell::CsvCells::default(),
+        )
+        .unwrap();
         let from_parquet = read_table(&parquet).unwrap();
         let options = ScoreOptions::default();
         let a = score(&csv, scale, &options).unwrap();
