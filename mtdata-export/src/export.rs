@@ -263,6 +263,7 @@ pub fn export_server(
                     layout: &layout,
                     table: &table,
                     deleteable,
+                    listed_size: size,
                     mark: marks.get(table.as_str()).cloned(),
                     options,
                 };
@@ -397,6 +398,8 @@ struct TableJob<'a> {
     layout: &'a StudyLayout,
     table: &'a TableName,
     deleteable: bool,
+    /// The table's size in the server's list.
+    listed_size: Option<u64>,
     mark: Option<Mark>,
     options: &'a ExportOptions,
 }
@@ -411,8 +414,13 @@ struct Scan {
     bad_ids: u64,
     first_bad_id: Option<String>,
     leftovers: u64,
+    /// Rows with an id, new or not.
+    with_id: u64,
     max_id: Option<i64>,
-    max_after: Option<String>,
+    /// The date of the row with the highest id, as an `after` value: the server's clock when it
+    /// stored its newest row. Not the highest date, which a clock that went back would leave ahead
+    /// of every row to come.
+    newest_after: Option<String>,
     /// Rows to delete once verified: id to hash of the row's exact bytes.
     to_delete: HashMap<i64, u128>,
     /// Ids sent twice with different content; never deleted.
@@ -433,16 +441,15 @@ impl Scan {
             }
             return;
         };
+        self.with_id += 1;
+        if self.max_id.is_none_or(|m| id >= m) {
+            self.newest_after = row.date.as_ref().and_then(RowDate::to_after_param);
+        }
         self.max_id = Some(self.max_id.map_or(id, |m| m.max(id)));
         if id > old_mark {
             self.new_rows += 1;
         } else {
             self.leftovers += 1;
-        }
-        if let Some(after) = row.date.as_ref().and_then(RowDate::to_after_param)
-            && self.max_after.as_ref().is_none_or(|m| after > *m)
-        {
-            self.max_after = Some(after);
         }
         if deletes {
             let hash = xxh3_128(row.raw.as_bytes());
@@ -460,11 +467,29 @@ impl TableJob<'_> {
         self.server.delete_mode && self.deleteable && !self.options.no_delete
     }
 
+    /// Whether an incremental answer with `new_rows` left rows out: the server listed more rows
+    /// (at the start of the run; rows only come since) than the backups held (`Mark::rows`) plus
+    /// the new ones. A server clock that went back dates new rows before the `after` mark.
+    fn missed_rows(&self, new_rows: u64) -> bool {
+        let held = self.mark.as_ref().and_then(|m| m.rows);
+        match (held, self.listed_size) {
+            (Some(held), Some(listed)) if !self.deletes_rows() && listed > held + new_rows => {
+                tracing::warn!(
+                    "server {} lists {listed} rows of {} but the backups hold {}; downloading the whole table",
+                    self.server.name,
+                    self.table,
+                    held + new_rows
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The query for new rows, and the id at or below which rows are not new.
     fn query(&self) -> (String, i64) {
         let old_mark = self.mark.as_ref().map_or(0, |m| m.current);
-        let whole = self.options.full || self.deletes_rows() || self.mark.is_none();
-        if whole {
+        if self.options.full || self.deletes_rows() || self.mark.is_none() {
             return (String::new(), old_mark);
         }
         let mark = self.mark.as_ref().expect("checked above");
@@ -498,8 +523,27 @@ impl TableJob<'_> {
         progress: &mut dyn Progress,
         backups: &mut LastBackups,
     ) -> Result<(TableExportSummary, Option<Mark>)> {
-        let mut summary = TableExportSummary::new(self.table.as_str(), self.deleteable);
         let (query, old_mark) = self.query();
+        let (summary, mark) = self.fetch(&query, old_mark, false, progress, backups)?;
+        let answered = matches!(summary.status, TableStatus::Done | TableStatus::NothingNew);
+        if !query.is_empty() && answered && self.missed_rows(summary.new_rows) {
+            // Rows above `old_mark` in the first answer count as new again in the whole one.
+            return self.fetch("", old_mark, true, progress, backups);
+        }
+        Ok((summary, mark))
+    }
+
+    /// One download with `query` and what follows it; `catching_up` keeps a whole answer whose rows
+    /// are all at or below the mark.
+    fn fetch(
+        &self,
+        query: &str,
+        old_mark: i64,
+        catching_up: bool,
+        progress: &mut dyn Progress,
+        backups: &mut LastBackups,
+    ) -> Result<(TableExportSummary, Option<Mark>)> {
+        let mut summary = TableExportSummary::new(self.table.as_str(), self.deleteable);
         let path = format!("export/{}{query}", self.table);
         let downloaded = match self.download(&path, old_mark, progress)? {
             Ok(downloaded) => downloaded,
@@ -514,7 +558,9 @@ impl TableJob<'_> {
         summary.bytes = downloaded.record.bytes;
         summary.leftovers = scan.leftovers;
         summary.mark = self.mark.as_ref().map(|m| m.current);
+        // A whole download after missed rows is kept even when every id is below the mark.
         let keep = scan.new_rows > 0
+            || catching_up && scan.with_id > 0
             || scan.without_id > 0
             || scan.bad_ids > 0
             || !scan.to_delete.is_empty();
@@ -562,12 +608,21 @@ impl TableJob<'_> {
         let new_mark = Mark {
             current: scan.max_id.map_or(old_mark, |m| m.max(old_mark)),
             deleteable: self.deleteable,
-            after: match (
-                self.mark.as_ref().and_then(|m| m.after.clone()),
-                scan.max_after,
-            ) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
+            // The newest row's date when this answer brought new rows, so that the mark follows
+            // the server's clock back as well as forward.
+            after: match scan.newest_after {
+                Some(after) if scan.max_id.is_some_and(|m| m > old_mark) => Some(after),
+                _ => self.mark.as_ref().and_then(|m| m.after.clone()),
+            },
+            rows: if self.deletes_rows() {
+                None
+            } else if query.is_empty() {
+                Some(scan.with_id)
+            } else {
+                self.mark
+                    .as_ref()
+                    .and_then(|m| m.rows)
+                    .map(|held| held + scan.new_rows)
             },
         };
         summary.mark = Some(new_mark.current);

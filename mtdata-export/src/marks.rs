@@ -22,9 +22,16 @@ pub struct Mark {
     /// The highest row id held in a verified backup.
     pub current: i64,
     pub deleteable: bool,
-    /// The newest row date (server time, `yyyy-MM-dd-HH-mm-ss`) held in a verified backup.
+    /// The date (server time, `yyyy-MM-dd-HH-mm-ss`) of the newest row, by id, held in a verified
+    /// backup: where the next `after` query starts (less the overlap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// Rows with ids held in verified backups of a table that nothing deletes from, counted from a
+    /// whole download on: a listed size above it means an incremental query missed rows (a server
+    /// clock that went back dates new rows before the `after` mark), and the next run downloads the
+    /// whole table. `None` for tables rows are deleted from, and for marks made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
 }
 
 /// All marks of a study.
@@ -229,7 +236,8 @@ mod tests {
             &Mark {
                 current: 41,
                 deleteable: true,
-                after: None
+                after: None,
+                rows: None,
             }
         );
         assert!(Marks::parse(b"").unwrap().tables.is_empty());
@@ -247,6 +255,7 @@ mod tests {
                 current: 9,
                 deleteable: false,
                 after: Some("2019-05-10-00-00-00".into()),
+                rows: Some(9),
             },
         );
         marks.save(&path).unwrap();

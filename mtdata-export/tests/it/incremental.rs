@@ -147,3 +147,43 @@ fn era_d_servers_are_asked_with_after() {
     let tasklog = second.tables.iter().find(|t| t.table == "TaskLog").unwrap();
     assert_eq!(tasklog.new_rows, 0);
 }
+
+#[test]
+fn rows_an_after_query_missed_are_backed_up_by_a_whole_download() {
+    use mtdata_sim::mindtrails::Era;
+    let setup = Setup::with(
+        mtdata_sim::mindtrails::SimOptions {
+            era: Era::D,
+            ..crate::support::small_study()
+        },
+        false,
+        "  INCREMENTAL: after\n",
+    );
+    assert!(!setup.export("all").has_problems());
+    let marks = Marks::load(&setup.study().join("active_data/benchMark.json")).unwrap();
+    let held = marks.get("Affect").unwrap().rows.unwrap();
+    assert_eq!(held, setup.sim.row_count("Affect") as u64);
+    // A server clock that went back dates a new row before the `after` mark: no `after` query
+    // returns it, but the server's list counts it.
+    let mut early = new_affect_row();
+    early["date"] = json!("Sat, 01 Jan 2000 10:00:00 -0500");
+    let early_id = setup.sim.insert_row("Affect", early);
+    setup.sim.clear_requests();
+    let second = setup.export("all");
+    assert!(!second.has_problems(), "{second:#?}");
+    assert!(setup.backed_up("Affect").contains_key(&early_id));
+    let asked: Vec<String> = setup.sim.requests().into_iter().map(|r| r.path).collect();
+    assert!(asked.iter().any(|p| p == "/api/export/Affect"), "{asked:?}");
+    let marks = Marks::load(&setup.study().join("active_data/benchMark.json")).unwrap();
+    assert_eq!(marks.get("Affect").unwrap().rows, Some(held + 1));
+    // Caught up: the next run asks with `after` again.
+    setup.sim.clear_requests();
+    assert!(!setup.export("all").has_problems());
+    let asked: Vec<String> = setup.sim.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        asked
+            .iter()
+            .any(|p| p.starts_with("/api/export/Affect?after=")),
+        "{asked:?}"
+    );
+}

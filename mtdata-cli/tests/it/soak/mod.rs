@@ -36,7 +36,7 @@ use plan::{CyclePlan, Kind, Rng, TIMEOUT_SECS, Tally, fired_kind};
 const SHORT_CYCLES: u64 = 100;
 const DEFAULT_SEED: u64 = 0x2026_0515_5eed;
 /// Checks of promises made by issue 15's fixes that are asserted by default (the rest only measure).
-const REQUIRED_BY_DEFAULT: &[&str] = &["delete-404", "repeat-backups"];
+const REQUIRED_BY_DEFAULT: &[&str] = &["delete-404", "repeat-backups", "after-marks"];
 
 /// Deleteable tables that participants keep submitting to, and tables kept on the server that do.
 const LIVE_DELETEABLE: [&str; 3] = ["Affect", "RR", "JsPsychTrial"];
