@@ -34,6 +34,7 @@ mod error;
 pub mod mindlogger;
 mod part;
 mod render;
+pub mod share;
 mod store;
 mod study;
 mod summary;
