@@ -139,10 +139,7 @@ impl GirderStructure {
             }
             GirderKind::Item => {
                 let Some(folder) = req.param("folderId") else {
-                    return Err(super::v1::error(
-                        400,
-                        "Parameter \"folderId\" is required.",
-                    ));
+                    return Err(super::v1::error(400, "Parameter \"folderId\" is required."));
                 };
                 Ok(self
                     .items

@@ -410,10 +410,7 @@ impl Simulator {
 
     /// Adds a document to the Girder structure served (a hostile one, say), after those of its kind.
     pub fn add_girder_document(&self, kind: GirderKind, document: Value) {
-        lock(&self.shared.state)
-            .girder
-            .of_mut(kind)
-            .push(document);
+        lock(&self.shared.state).girder.of_mut(kind).push(document);
     }
 
     /// Adds a fault; faults are tried in the order added and the first match applies.
