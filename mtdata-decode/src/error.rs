@@ -47,7 +47,7 @@ pub enum Error {
     AppletEncryption {
         applet: String,
         #[source]
-        source: mindlogger_model::Error,
+        source: Box<mindlogger_model::Error>,
     },
     #[error("applet {applet}: cannot write {path}")]
     WriteApplet {
