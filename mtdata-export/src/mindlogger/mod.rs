@@ -249,11 +249,11 @@ pub fn export_mindlogger(
         progress.applet_finished(&summary);
         summaries.push(summary);
     }
-    // The Girder structure is walked whole on every run of every applet, after the applets' answers
-    // (which are what a lab needs first).
+    // The Girder structure is walked whole on every run of every applet (not for one applet id), after
+    // the applets' answers, which are what a lab needs first.
     let mut girder = None;
     if config.girder
-        && matches!(options.scale, Scale::All)
+        && !matches!(options.scale, Scale::Table(_))
         && let Some(rest) = api.girder()
     {
         let folder = layout.girder_raw();
