@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mtdata_core::config::{AppletPasswords, Config, ServerConfig};
+use mtdata_core::config::{AppletPasswords, ServerConfig};
 use mtdata_core::layout::{GirderFile, StudyLayout};
 use mtdata_core::mindlogger::{GirderRunRecord, MindLoggerApi};
 use mtdata_decode::girder::load_girder;
@@ -42,16 +42,7 @@ fn small() -> GirderOptions {
 }
 
 fn block(sim: &Simulator, study: &Path, extra: &str) -> ServerConfig {
-    let (user, pass) = sim.manager();
-    let yaml = format!(
-        "ema:\n  PLATFORM: mindlogger-v1\n  READY: True\n  SERVER: '{}'\n  USER: {user}\n  PASS: {pass}\n  PATH: '{}'\n  TIMEOUT: 5\n{extra}",
-        sim.base_url(),
-        study.display()
-    );
-    Config::from_yaml_str(&yaml, Path::new("test.config"), |_| None)
-        .unwrap()
-        .servers[0]
-        .clone()
+    crate::mindlogger::block(sim, study, sim.manager(), extra)
 }
 
 fn export(server: &ServerConfig) -> MindLoggerReport {
