@@ -1,5 +1,7 @@
-//! `mtdata share SERVER --account ID --girder FILE --out DIR`: the decoded MindLogger tables and Girder
+//! `mtdata share SERVER --account ID [--girder FILE] --out DIR`: the decoded MindLogger tables and Girder
 //! response records that one account may see, by its roles in each Activity Set, in a folder of their own.
+//! The Girder structure comes from the export's `raw_data/girder/` (or a JSON file of documents); the
+//! filtering is `mtdata_decode::share`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -25,6 +27,7 @@ The folder receives, per Activity Set, <set id>/responses.csv, activity_user_jou
 manifest.json: the users included and why, and the rows of each file. Files are owner-only.
 
 Examples:
+  mtdata share ema --account 64f0c2e1a9b8c7d6e5f4a3b2 --out share-for-ra
   mtdata share ema --account 64f0c2e1a9b8c7d6e5f4a3b2 --girder girder.json --out share-for-ra
   mtdata share ema --account 64f0c2e1a9b8c7d6e5f4a3b2 --activity-set 64a1b2c3d4e5f60718293a4b \\
       --girder girder.json --out share-for-ra
@@ -46,9 +49,10 @@ pub struct ShareArgs {
     #[arg(long, value_name = "ID")]
     pub activity_set: Option<String>,
 
-    /// The Girder structure: a JSON file {"collections", "folders", "items", "users"} of documents
+    /// The Girder structure as a JSON file {"collections", "folders", "items", "users"} of documents
+    /// [default: the latest complete walk of raw_data/girder/, saved by `mtdata export` with GIRDER: true]
     #[arg(long, value_name = "FILE")]
-    pub girder: PathBuf,
+    pub girder: Option<PathBuf>,
 
     /// Folder to write the share into; must be new or empty
     #[arg(long, value_name = "DIR")]
@@ -67,16 +71,34 @@ pub fn run(args: &ShareArgs, ctx: &Context) -> CommandResult {
             server.name
         );
     }
-    let text = std::fs::read(&args.girder)
-        .with_context(|| format!("cannot read the Girder structure {}", args.girder.display()))?;
-    let documents: GirderDocuments = serde_json::from_slice(&text).with_context(|| {
-        format!(
-            "{} is not a JSON object of Girder documents (collections, folders, items, users)",
-            args.girder.display()
-        )
-    })?;
+    let layout = server.layout();
+    let (documents, source) = match &args.girder {
+        Some(path) => {
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read the Girder structure {}", path.display()))?;
+            let documents: GirderDocuments = serde_json::from_slice(&text).with_context(|| {
+                format!(
+                    "{} is not a JSON object of Girder documents (collections, folders, items, users)",
+                    path.display()
+                )
+            })?;
+            (documents, path.clone())
+        }
+        None => {
+            if !layout.girder_raw().is_dir() {
+                anyhow::bail!(
+                    "server {}: no Girder walk in {}; set GIRDER: true in the block and run `mtdata export`, or give --girder FILE",
+                    server.name,
+                    layout.girder_raw().display()
+                );
+            }
+            let loaded = mtdata_decode::girder::load_girder(&layout)
+                .with_context(|| format!("server {}", server.name))?;
+            (loaded.documents, loaded.run_file)
+        }
+    };
     let tree = GirderTree::build(&documents)
-        .with_context(|| format!("Girder structure {}", args.girder.display()))?;
+        .with_context(|| format!("Girder structure {}", source.display()))?;
     for warning in &tree.warnings {
         tracing::warn!("{warning}");
     }
@@ -93,7 +115,6 @@ pub fn run(args: &ShareArgs, ctx: &Context) -> CommandResult {
             })?],
             None => tree.activity_sets.iter().collect(),
         };
-    let layout = server.layout();
     let mut shared: Vec<SharedSet> = Vec::new();
     for set in sets {
         let visibility = visible_users(set, account);

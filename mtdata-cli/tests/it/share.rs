@@ -276,10 +276,26 @@ fn nothing_visible_or_a_used_folder_is_an_error_and_writes_nothing() {
     let refused = share(&decoded, &girder, OWNER, &used);
     assert_eq!(refused.status.code(), Some(2), "{}", render(&refused));
     assert_eq!(files(&used).len(), 1);
+    // Without --girder, the export's Girder walk is read; this block never walked one.
+    let no_walk = mtdata()
+        .arg("--config")
+        .arg(&decoded.study.config)
+        .args(["share", "ema", "--account", OWNER, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(no_walk.status.code(), Some(2), "{}", render(&no_walk));
+    assert!(!out.exists());
     snapshot_settings(decoded.study.dir.path()).bind(|| {
         insta::assert_snapshot!(
             "share_errors",
-            [render(&output), render(&unknown), render(&refused)].join("\n")
+            [
+                render(&output),
+                render(&unknown),
+                render(&refused),
+                render(&no_walk)
+            ]
+            .join("\n")
         );
     });
 }
