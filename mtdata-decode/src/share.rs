@@ -576,6 +576,38 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the rows and the visible users: every row of a visible respondent naming only visible
+        /// people is kept, byte for byte and in order, and no other user's id or answer is in the output.
+        #[test]
+        fn only_visible_people_get_through(
+            rows in proptest::collection::vec((0usize..5, proptest::option::of(0usize..5), "[a-z ,\"\n]{0,8}"), 0..30),
+            seen in proptest::collection::btree_set(0usize..5, 0..5),
+        ) {
+            let id = |n: usize| format!("user{n}x");
+            let visible: BTreeSet<String> = seen.iter().map(|&n| id(n)).collect();
+            let mut csv = b"userId,target_id,item_response\n".to_vec();
+            let mut expected = csv.clone();
+            for (n, (user, target, text)) in rows.iter().enumerate() {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                let answer = format!("answer{n}x of {}: {text}", id(*user));
+                writer.write_record([id(*user), target.map(id).unwrap_or_default(), answer]).unwrap();
+                let line = writer.into_inner().unwrap();
+                csv.extend_from_slice(&line);
+                if seen.contains(user) && target.is_none_or(|t| seen.contains(&t)) {
+                    expected.extend_from_slice(&line);
+                }
+            }
+            let rule = People { respondent: "userId", others: vec!["target_id"], visible: &visible };
+            let shared = filter_csv(&csv, &["userId"], |row| rule.all_visible(row)).unwrap();
+            proptest::prop_assert_eq!(&shared.bytes, &expected);
+            let text = String::from_utf8(shared.bytes).unwrap();
+            for n in (0..5).filter(|n| !seen.contains(n)) {
+                proptest::prop_assert!(!text.contains(&id(n)));
+            }
+        }
+    }
+
     #[test]
     fn folder_names() {
         assert!(is_folder_safe("64a1b2c3d4e5f60718293a4b"));
