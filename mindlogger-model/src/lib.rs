@@ -16,6 +16,9 @@
 //!   response points into; **v2 pages** ([`AnswerExportPage`]) hold answers and the activity versions whose
 //!   items their decrypted arrays are aligned with. Items carry their options, values and scores
 //!   ([`ResponseValues`]); v1 applet documents are JSON-LD ([`v1::JsonLd`]).
+//! * **The Girder structure** ([`girder`]): Activity Sets with their members and viewers, activities and
+//!   versions with notification schedules, screens and per-user response items; who may see whose responses
+//!   ([`girder::visible_users`]) and which notifications were due when ([`girder::expand`]).
 //! * **An applet's encryption** ([`AppletEncryption`]) is its prime, generator, public key and the account id
 //!   that, with the applet password, gives the private key. v1 and v2 store it differently; both are read.
 //!
@@ -42,13 +45,14 @@ mod bytes;
 mod encryption;
 mod error;
 mod export;
+pub mod girder;
 mod payload;
 mod user_key;
 pub mod v1;
 
 pub use bytes::{byte_array_from_value, byte_array_json_text, parse_byte_array};
 pub use encryption::AppletEncryption;
-pub use error::{Error, Result};
+pub use error::{DocumentKind, Error, GirderProblem, Result};
 pub use export::{
     Activity, ActivityItem, Answer, AnswerExport, AnswerExportPage, Ref, ResponseMeta,
     ResponseOption, ResponseRow, ResponseValues, Subject,

@@ -31,9 +31,11 @@
 mod dates;
 mod discover;
 mod error;
+pub mod girder;
 pub mod mindlogger;
 mod part;
 mod render;
+pub mod share;
 mod store;
 mod study;
 mod summary;
