@@ -257,26 +257,32 @@ impl Walk<'_> {
             let mut query: Vec<(&str, &str)> =
                 owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
             query.extend([("limit", limit.as_str()), ("offset", offset.as_str())]);
-            let fetched =
-                match self
-                    .rest
-                    .list(listing.route(), &query, &mut *self.received, &page_valid)
-                {
-                    Ok(fetched) => fetched,
-                    Err(HttpFailure::Auth(401)) => {
-                        return Err(Error::Auth {
-                            server: self.server.name.clone(),
-                            status: 401,
-                            env: mtdata_core::config::env_name(&self.server.name),
-                        });
-                    }
-                    Err(failure) => {
-                        return Ok(Err(format!(
-                            "{what} page {page} failed after {} tries: {failure}",
-                            self.rest.attempts()
-                        )));
-                    }
-                };
+            let fetched = match self.rest.list(
+                listing.route(),
+                &query,
+                &mut *self.received,
+                &page_valid,
+            ) {
+                Ok(fetched) => fetched,
+                Err(HttpFailure::Auth(401)) => {
+                    return Err(Error::Auth {
+                        server: self.server.name.clone(),
+                        status: 401,
+                        env: mtdata_core::config::env_name(&self.server.name),
+                    });
+                }
+                Err(HttpFailure::Auth(status)) => {
+                    return Ok(Err(format!(
+                        "{what} page {page} was refused (HTTP {status}); the account may not read it"
+                    )));
+                }
+                Err(failure) => {
+                    return Ok(Err(format!(
+                        "{what} page {page} failed after {} tries: {failure}",
+                        self.rest.attempts()
+                    )));
+                }
+            };
             let documents: Vec<Listed> = match serde_json::from_slice(&fetched.body) {
                 Ok(documents) => documents,
                 Err(e) => return Ok(Err(format!("{what} page {page}: {e}"))),

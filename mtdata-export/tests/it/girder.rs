@@ -368,3 +368,26 @@ fn a_fixture_folder_is_served_as_it_is() {
     .unwrap();
     assert!(err.to_string().contains("user.json"), "{err}");
 }
+
+#[test]
+fn the_adherence_fixture_study_is_served_exported_and_read_back() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/report/mindlogger_adherence");
+    let sim = Simulator::start(SimOptions {
+        girder: GirderSource::Fixture(fixture),
+        ..options(small())
+    })
+    .unwrap();
+    let served = sim.girder();
+    assert!(!served.items.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let report = export(&block(
+        &sim,
+        dir.path(),
+        "  GIRDER: true\n  TIMEZONE: America/New_York\n",
+    ));
+    assert_eq!(report.girder.unwrap().status, TableStatus::Done);
+    assert_read_back(dir.path(), &served);
+    let loaded = load_girder(&StudyLayout::new(dir.path())).unwrap();
+    mindlogger_model::girder::GirderTree::build(&loaded.documents).unwrap();
+}

@@ -1,5 +1,6 @@
 //! `mtdata export` for a MindLogger block: read the applet passwords from their sources (only the program
-//! reads the environment and files), export, print one line per applet and one for the server.
+//! reads the environment and files), export, print one line per applet, one for the Girder structure when
+//! the block says `GIRDER: true`, and one for the server.
 
 use mtdata_core::config::{MindLoggerConfig, ServerConfig};
 use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
@@ -62,6 +63,31 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
             "{}  {name:<width$}  {}  {text}",
             report.server, applet.applet
         ));
+    }
+    if let Some(girder) = &report.girder {
+        let text = match &girder.status {
+            TableStatus::Failed(why) => {
+                failed += 1;
+                format!("FAILED: {why}")
+            }
+            _ => {
+                let mut text = format!(
+                    "{} collections, {} folders, {} items, {} users; {} pages, {}",
+                    girder.collections,
+                    girder.folders,
+                    girder.items,
+                    girder.users,
+                    girder.pages,
+                    human_bytes(girder.bytes)
+                );
+                if let Some(run) = &girder.run_file {
+                    let shown = run.strip_prefix(root).unwrap_or(run);
+                    text.push_str(&format!(" -> {}", shown.display()));
+                }
+                text
+            }
+        };
+        lines.push(format!("{}  Girder structure  {text}", report.server));
     }
     lines.push(format!(
         "{}: {} applets ({}), {new_answers} new answers, {failed} failed; study folder {}",
