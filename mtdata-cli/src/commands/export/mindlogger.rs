@@ -47,16 +47,12 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
                     TableStatus::NothingNew => "nothing new".to_owned(),
                     _ => format!("{} new", applet.new_answers),
                 };
-                let mut text = format!(
-                    "{pages}, {} answers ({new}), {}",
+                format!(
+                    "{pages}, {} answers ({new}), {}{}",
                     applet.answers,
-                    human_bytes(applet.bytes)
-                );
-                if let Some(run) = &applet.run_file {
-                    let shown = run.strip_prefix(root).unwrap_or(run);
-                    text.push_str(&format!(" -> {}", shown.display()));
-                }
-                text
+                    human_bytes(applet.bytes),
+                    saved_to(root, applet.run_file.as_deref())
+                )
             }
         };
         lines.push(format!(
@@ -70,22 +66,16 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
                 failed += 1;
                 format!("FAILED: {why}")
             }
-            _ => {
-                let mut text = format!(
-                    "{} collections, {} folders, {} items, {} users; {} pages, {}",
-                    girder.collections,
-                    girder.folders,
-                    girder.items,
-                    girder.users,
-                    girder.pages,
-                    human_bytes(girder.bytes)
-                );
-                if let Some(run) = &girder.run_file {
-                    let shown = run.strip_prefix(root).unwrap_or(run);
-                    text.push_str(&format!(" -> {}", shown.display()));
-                }
-                text
-            }
+            _ => format!(
+                "{} collections, {} folders, {} items, {} users; {} pages, {}{}",
+                girder.collections,
+                girder.folders,
+                girder.items,
+                girder.users,
+                girder.pages,
+                human_bytes(girder.bytes),
+                saved_to(root, girder.run_file.as_deref())
+            ),
         };
         lines.push(format!("{}  Girder structure  {text}", report.server));
     }
@@ -97,4 +87,12 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
         root.display()
     ));
     lines
+}
+
+/// ` -> <run file>` relative to the study folder, or nothing when no run file was written.
+fn saved_to(root: &std::path::Path, run: Option<&std::path::Path>) -> String {
+    match run {
+        Some(run) => format!(" -> {}", run.strip_prefix(root).unwrap_or(run).display()),
+        None => String::new(),
+    }
 }
