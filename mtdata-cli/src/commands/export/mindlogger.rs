@@ -66,16 +66,22 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
                 failed += 1;
                 format!("FAILED: {why}")
             }
-            _ => format!(
-                "{} collections, {} folders, {} items, {} users; {} pages, {}{}",
-                girder.collections,
-                girder.folders,
-                girder.items,
-                girder.users,
-                girder.pages,
-                human_bytes(girder.bytes),
-                saved_to(root, girder.run_file.as_deref())
-            ),
+            _ => {
+                let refused = match girder.refused.len() {
+                    0 => String::new(),
+                    n => format!("; {n} listings refused to the account (HTTP 403), not walked"),
+                };
+                format!(
+                    "{} collections, {} folders, {} items, {} users; {} pages, {}{}{refused}",
+                    girder.collections,
+                    girder.folders,
+                    girder.items,
+                    girder.users,
+                    girder.pages,
+                    human_bytes(girder.bytes),
+                    saved_to(root, girder.run_file.as_deref())
+                )
+            }
         };
         lines.push(format!("{}  Girder structure  {text}", report.server));
     }
