@@ -58,6 +58,7 @@
 //! - `polars` (off): `ScaleReport::to_dataframe` and `ClientReport::to_dataframe` for notebooks. Off by
 //!   default so a report-only build does not compile polars.
 
+pub mod adherence;
 mod client;
 mod error;
 #[cfg(feature = "polars")]
