@@ -41,6 +41,67 @@ pub enum Error {
     AccountId(&'static str),
     #[error("applet encryption: expected a JSON object, found {0}")]
     NotObject(&'static str),
+    /// A Girder document of the MindLogger structure that is not what the model expects.
+    #[error("girder {kind} {id}: `{field}`: {problem}")]
+    Girder {
+        kind: DocumentKind,
+        /// The document's `_id`.
+        id: String,
+        /// The field at fault, as a path (`meta.members.owners`, `meta.userNotifications[0].days[1]`).
+        field: String,
+        problem: GirderProblem,
+    },
+}
+
+/// The kind of a Girder document, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    Collection,
+    Folder,
+    Item,
+    User,
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DocumentKind::Collection => "collection",
+            DocumentKind::Folder => "folder",
+            DocumentKind::Item => "item",
+            DocumentKind::User => "user",
+        })
+    }
+}
+
+/// What is wrong with a field of a Girder document. Texts quoted here are structure (names, times, ids of
+/// accounts), never answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GirderProblem {
+    #[error("the activity set has no owner; add an account id to `owners`")]
+    NoOwner,
+    #[error("viewer entry `{0}` names neither a user nor a group; use a user id or `group/<id>`")]
+    ViewerEntry(String),
+    #[error(
+        "`{0}` grants neither a user, a group nor this activity set; use a user id, `group/<id>` or `folder/<activity set id>`"
+    )]
+    ViewerGrant(String),
+    #[error("unknown weekday `{0}`; use Monday to Sunday")]
+    UnknownWeekday(String),
+    #[error("monthly day {0} is outside 1-28")]
+    MonthlyDay(i64),
+    #[error("malformed time `{0}`; expected `HH:MM AM` or `HH:MM PM`")]
+    MalformedTime(String),
+    #[error("malformed date `{0}`; expected YYYY-MM-DD")]
+    MalformedDate(String),
+    #[error("the random window {from} to {to} ends before it starts")]
+    EmptyWindow { from: String, to: String },
+    #[error("no screen `{0}` in this activity version")]
+    UnknownScreen(String),
+    #[error("malformed metadata ({0})")]
+    Meta(String),
+    #[error("the parent {0} is not in the documents")]
+    MissingParent(String),
 }
 
 /// Shorthand for this crate's results.

@@ -42,13 +42,14 @@ mod bytes;
 mod encryption;
 mod error;
 mod export;
+pub mod girder;
 mod payload;
 mod user_key;
 pub mod v1;
 
 pub use bytes::{byte_array_from_value, byte_array_json_text, parse_byte_array};
 pub use encryption::AppletEncryption;
-pub use error::{Error, Result};
+pub use error::{DocumentKind, Error, GirderProblem, Result};
 pub use export::{
     Activity, ActivityItem, Answer, AnswerExport, AnswerExportPage, Ref, ResponseMeta,
     ResponseOption, ResponseRow, ResponseValues, Subject,
