@@ -47,6 +47,7 @@
 //! The report is a pure function of the documents and the options: no clock is read (the CLI
 //! passes the time it runs as the cut-off).
 
+mod build;
 mod classify;
 mod compute;
 mod counts;

@@ -114,15 +114,16 @@ impl AdherenceReport {
         out
     }
 
-    /// One line naming the range, the time zone and the windows.
+    /// The range, the time zone and the windows, in lines shorter than 80 characters.
     pub fn rules_line(&self) -> String {
         let cut_off = self.cut_off.map_or_else(
             || "none (all settled)".to_owned(),
             |c| c.format("%Y-%m-%d %H:%M UTC").to_string(),
         );
         format!(
-            "{} to {} in {}; on time: within {} min of the due time (or window end, after reminders); \
-             late: up to {} h later; cut-off: {cut_off}",
+            "{} to {}, {}; cut-off {cut_off}\n\
+             on time: up to {} min after the due time or window end, after reminders\n\
+             late: up to {} h after that; pending: still open at the cut-off",
             self.from, self.to, self.time_zone, self.on_time_minutes, self.late_hours
         )
     }
