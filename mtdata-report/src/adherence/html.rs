@@ -47,7 +47,7 @@ impl AdherenceHtml<'_> {
         let _ = writeln!(
             h,
             "<p class=\"note\">{}</p>\n<p id=\"totals\">{}; adherence {}, on time {}</p>",
-            esc(&r.rules_line()),
+            esc(&r.rules_line()).replace('\n', "<br>"),
             esc(&summary(&r.totals)),
             percent(r.totals.adherence()),
             percent(r.totals.on_time_rate())
