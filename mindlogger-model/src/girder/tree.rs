@@ -68,12 +68,12 @@ pub struct ActivitySet {
 pub struct Activity {
     pub id: String,
     pub name: String,
-    /// Ordered by start, then creation time, then name: the order in which they came into force.
+    /// Ordered by first date (in UTC), creation time, then name: the order in which they came into force.
     pub versions: Vec<ActivityVersion>,
 }
 
 /// From when a version's schedule applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VersionStart {
     /// `meta.effectiveFrom`: from the start of this local date.
     Date(NaiveDate),
@@ -107,6 +107,12 @@ pub struct ActivityVersion {
     pub created: Option<DateTime<Utc>>,
     /// The items of the version folder, in the order of `meta.screens`, then the others by name.
     pub screens: Vec<Screen>,
+}
+
+impl ActivityVersion {
+    fn rank(&self, tz: Tz) -> (Option<NaiveDate>, Option<DateTime<Utc>>, &str) {
+        (self.start.first_date(tz), self.created, &self.name)
+    }
 }
 
 /// One screen (an item of a version folder).
@@ -151,16 +157,19 @@ pub struct ResponseRecord {
 }
 
 impl Activity {
-    /// The version in force on local date `date`: the one with the latest first date on or before `date`
-    /// (see [`VersionStart`]); when two start the same day, the later in [`Activity::versions`]. `None` before
-    /// the first version.
+    /// The version in force on local date `date`: of the versions whose first date (see [`VersionStart`]) is
+    /// on or before `date`, the one with the latest first date; on a tie, the later created, then the
+    /// greater name. `None` before the first version.
     pub fn version_on(&self, date: NaiveDate, tz: Tz) -> Option<&ActivityVersion> {
-        self.versions.iter().rev().find(|version| {
-            version
-                .start
-                .first_date(tz)
-                .is_none_or(|first| first <= date)
-        })
+        self.versions
+            .iter()
+            .filter(|version| {
+                version
+                    .start
+                    .first_date(tz)
+                    .is_none_or(|first| first <= date)
+            })
+            .max_by(|a, b| a.rank(tz).cmp(&b.rank(tz)))
     }
 
     /// The versions in force over `from` to `to` (inclusive), as consecutive runs of dates; dates before the
@@ -362,9 +371,7 @@ impl<'a> Builder<'a> {
         for version in self.children(&folder.id, ParentType::Folder) {
             versions.push(self.version(version)?);
         }
-        versions.sort_by(|a: &ActivityVersion, b| {
-            (a.start, a.created, &a.name).cmp(&(b.start, b.created, &b.name))
-        });
+        versions.sort_by(|a: &ActivityVersion, b| a.rank(Tz::UTC).cmp(&b.rank(Tz::UTC)));
         if versions.is_empty() {
             self.warn(
                 DocumentKind::Folder,
