@@ -175,6 +175,8 @@ const KNOWN_KEYS: &[&str] = &[
     "APPLET_PASSWORDS",
     "PAGE_SIZE",
     "ALLOW_HTTP",
+    "GIRDER",
+    "TIMEZONE",
 ];
 
 impl Config {

@@ -4,6 +4,7 @@
 //! PATH/
 //!   raw_data/      <Table>_<stamp>.json   byte-exact server responses (never modified)
 //!                  mindlogger/<applet id>/ MindLogger applets, answer pages and run files
+//!                  girder/                 pages of a MindLogger v1 server's Girder structure, run files
 //!   active_data/   benchMark.json         high-water marks (MTData's format, extended)
 //!                  backups.json           the last backup of each table (file, size, hash)
 //!                  study.json             the study schedule (GET /api/study)
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::mindlogger::AppletId;
+use crate::mindlogger::{AppletId, GirderId};
 
 /// The folders and files of one study (the `PATH` of a server block).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,11 @@ impl StudyLayout {
     /// Byte-exact MindLogger documents of one applet (`docs/mindlogger.md`).
     pub fn mindlogger_raw(&self, applet: &AppletId) -> PathBuf {
         self.raw_data().join("mindlogger").join(applet.as_str())
+    }
+
+    /// Byte-exact pages of a MindLogger v1 server's Girder structure ([`GirderFile`]).
+    pub fn girder_raw(&self) -> PathBuf {
+        self.raw_data().join("girder")
     }
 
     /// Decoded MindLogger tables of one applet.
@@ -334,6 +340,156 @@ impl MindLoggerFile {
     }
 }
 
+/// The parent whose folders a Girder listing asks for (`GET /folder?parentType=..&parentId=..`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GirderParent {
+    Collection(GirderId),
+    Folder(GirderId),
+    User(GirderId),
+}
+
+impl GirderParent {
+    /// The `parentType` Girder takes: `collection`, `folder` or `user`.
+    pub fn parent_type(&self) -> &'static str {
+        match self {
+            GirderParent::Collection(_) => "collection",
+            GirderParent::Folder(_) => "folder",
+            GirderParent::User(_) => "user",
+        }
+    }
+
+    pub fn id(&self) -> &GirderId {
+        match self {
+            GirderParent::Collection(id) | GirderParent::Folder(id) | GirderParent::User(id) => id,
+        }
+    }
+
+    /// The parent of a `parentType` and an id already checked.
+    pub fn of_type(parent_type: &str, id: GirderId) -> Option<Self> {
+        match parent_type {
+            "collection" => Some(GirderParent::Collection(id)),
+            "folder" => Some(GirderParent::Folder(id)),
+            "user" => Some(GirderParent::User(id)),
+            _ => None,
+        }
+    }
+}
+
+/// A file of `raw_data/girder/`: one page of one Girder listing, or the run file. All files of one walk
+/// share its stamp; pages are numbered from `0000` per listing. Ids in names are [`GirderId`]s, so a
+/// server-supplied id can never make a path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GirderFile {
+    /// `collection_<stamp>_<page>.json`: `GET /collection`.
+    Collections { stamp: FileStamp, page: u32 },
+    /// `user_<stamp>_<page>.json`: `GET /user`.
+    Users { stamp: FileStamp, page: u32 },
+    /// `folder_<stamp>_<parentType>-<parent id>_<page>.json`: `GET /folder?parentType=&parentId=`.
+    Folders {
+        stamp: FileStamp,
+        parent: GirderParent,
+        page: u32,
+    },
+    /// `item_<stamp>_<folder id>_<page>.json`: `GET /item?folderId=`.
+    Items {
+        stamp: FileStamp,
+        folder: GirderId,
+        page: u32,
+    },
+    /// `run_<stamp>.json`, written last ([`crate::mindlogger::GirderRunRecord`]).
+    Run { stamp: FileStamp },
+}
+
+impl GirderFile {
+    /// The walk the file belongs to.
+    pub fn stamp(&self) -> FileStamp {
+        match self {
+            GirderFile::Collections { stamp, .. }
+            | GirderFile::Users { stamp, .. }
+            | GirderFile::Folders { stamp, .. }
+            | GirderFile::Items { stamp, .. }
+            | GirderFile::Run { stamp } => *stamp,
+        }
+    }
+
+    /// The page number, for a page.
+    pub fn page(&self) -> Option<u32> {
+        match self {
+            GirderFile::Collections { page, .. }
+            | GirderFile::Users { page, .. }
+            | GirderFile::Folders { page, .. }
+            | GirderFile::Items { page, .. } => Some(*page),
+            GirderFile::Run { .. } => None,
+        }
+    }
+
+    pub fn file_name(&self) -> String {
+        match self {
+            GirderFile::Collections { stamp, page } => {
+                format!("collection_{}_{page:04}.json", stamp.format())
+            }
+            GirderFile::Users { stamp, page } => format!("user_{}_{page:04}.json", stamp.format()),
+            GirderFile::Folders {
+                stamp,
+                parent,
+                page,
+            } => format!(
+                "folder_{}_{}-{}_{page:04}.json",
+                stamp.format(),
+                parent.parent_type(),
+                parent.id()
+            ),
+            GirderFile::Items {
+                stamp,
+                folder,
+                page,
+            } => format!("item_{}_{folder}_{page:04}.json", stamp.format()),
+            GirderFile::Run { stamp } => format!("run_{}.json", stamp.format()),
+        }
+    }
+
+    /// Recognise the names [`GirderFile::file_name`] writes (anything else, temporary files included, is
+    /// `None`).
+    pub fn parse(file_name: &str) -> Option<Self> {
+        let stem = file_name.strip_suffix(".json")?;
+        let parts: Vec<&str> = stem.split('_').collect();
+        let stamp = match FileStamp::parse(parts.get(1)?)? {
+            stamp @ FileStamp::Utc(_) => stamp,
+            FileStamp::Legacy(_) => return None,
+        };
+        let page = |text: &str| -> Option<u32> {
+            let digits = text.len() >= 4 && text.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| text.parse().ok()).flatten()
+        };
+        match parts.as_slice() {
+            ["run", _] => Some(GirderFile::Run { stamp }),
+            ["collection", _, n] => Some(GirderFile::Collections {
+                stamp,
+                page: page(n)?,
+            }),
+            ["user", _, n] => Some(GirderFile::Users {
+                stamp,
+                page: page(n)?,
+            }),
+            ["folder", _, parent, n] => {
+                let (parent_type, id) = parent.split_once('-')?;
+                let id = GirderId::parse(id).ok()?;
+                Some(GirderFile::Folders {
+                    stamp,
+                    parent: GirderParent::of_type(parent_type, id)?,
+                    page: page(n)?,
+                })
+            }
+            ["item", _, folder, n] => Some(GirderFile::Items {
+                stamp,
+                folder: GirderId::parse(folder).ok()?,
+                page: page(n)?,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,6 +585,72 @@ mod tests {
         assert_eq!(
             layout.mindlogger_raw(&applet),
             Path::new("/s/raw_data/mindlogger/5f0e35523477de8b4a528dd0")
+        );
+    }
+
+    #[test]
+    fn girder_names_round_trip_and_hold_only_checked_ids() {
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 2, 3, 4, 5, 6).unwrap();
+        let stamp = FileStamp::at(t);
+        let id = GirderId::parse("5f0e35523477de8b4a528dd0").unwrap();
+        let files = [
+            (
+                GirderFile::Collections { stamp, page: 0 },
+                "collection_20240203T040506.000000Z_0000.json",
+            ),
+            (
+                GirderFile::Users { stamp, page: 12 },
+                "user_20240203T040506.000000Z_0012.json",
+            ),
+            (
+                GirderFile::Folders {
+                    stamp,
+                    parent: GirderParent::Collection(id.clone()),
+                    page: 1,
+                },
+                "folder_20240203T040506.000000Z_collection-5f0e35523477de8b4a528dd0_0001.json",
+            ),
+            (
+                GirderFile::Folders {
+                    stamp,
+                    parent: GirderParent::User(id.clone()),
+                    page: 12_345,
+                },
+                "folder_20240203T040506.000000Z_user-5f0e35523477de8b4a528dd0_12345.json",
+            ),
+            (
+                GirderFile::Items {
+                    stamp,
+                    folder: id.clone(),
+                    page: 2,
+                },
+                "item_20240203T040506.000000Z_5f0e35523477de8b4a528dd0_0002.json",
+            ),
+            (
+                GirderFile::Run { stamp },
+                "run_20240203T040506.000000Z.json",
+            ),
+        ];
+        for (file, name) in files {
+            assert_eq!(file.file_name(), name);
+            assert_eq!(GirderFile::parse(name), Some(file.clone()), "{name}");
+            assert_eq!(file.stamp(), stamp);
+        }
+        for name in [
+            "collection_20240203T040506.000000Z.json",
+            "collection_20240203T040506.000000Z_1.json",
+            "folder_20240203T040506.000000Z_group-5f0e35523477de8b4a528dd0_0001.json",
+            "folder_20240203T040506.000000Z_folder-..%2F..%2Fetc_0001.json",
+            "item_20240203T040506.000000Z_../../etc_0001.json",
+            "item_20240203T040506.000000Z_0001.json",
+            "run_Mar_28_2017_14_05_33.json",
+            ".item_20240203T040506.000000Z_5f0e35523477de8b4a528dd0_0002.json.1.2.mtdata-tmp",
+        ] {
+            assert_eq!(GirderFile::parse(name), None, "{name}");
+        }
+        assert_eq!(
+            StudyLayout::new("/s").girder_raw(),
+            Path::new("/s/raw_data/girder")
         );
     }
 

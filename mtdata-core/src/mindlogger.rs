@@ -127,6 +127,73 @@ fn is_uuid(text: &str) -> bool {
             .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A Girder document id (a 24-hex ObjectId, kept in lower case) that is safe in a file name: the ids of
+/// the parents whose folders and items an export lists name the files of `raw_data/girder/`
+/// ([`crate::layout::GirderFile`]). A server may send anything as an `_id`; only this form is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GirderId(String);
+
+/// Text that is not a Girder ObjectId.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} is not a Girder id (24 hexadecimal digits)", crate::names::shown(.text))]
+pub struct InvalidGirderId {
+    /// The text as the server sent it.
+    pub text: String,
+}
+
+impl GirderId {
+    pub fn parse(text: &str) -> Result<Self, InvalidGirderId> {
+        match is_object_id(text) {
+            true => Ok(GirderId(text.to_ascii_lowercase())),
+            false => Err(InvalidGirderId {
+                text: text.to_owned(),
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GirderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for GirderId {
+    type Error = InvalidGirderId;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        GirderId::parse(&text)
+    }
+}
+
+impl From<GirderId> for String {
+    fn from(id: GirderId) -> String {
+        id.0
+    }
+}
+
+/// `raw_data/girder/run_<stamp>.json`, written last in a walk of the Girder structure, after every page
+/// of the walk is durable. The loader reads only walks that have one, so a killed export never counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GirderRunRecord {
+    /// Pages saved by the walk (every listing's pages).
+    pub pages: u32,
+    /// Distinct documents listed, by kind.
+    pub collections: u64,
+    pub folders: u64,
+    pub items: u64,
+    pub users: u64,
+    /// The page size asked for (`limit`).
+    pub limit: u32,
+    /// Always true; a run file exists only for a complete walk.
+    pub complete: bool,
+}
+
 /// `run_<stamp>.json`, written last in an export run, after every page of the run is durable.
 /// Decode reads only runs that have one, so a killed export never contributes half a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +236,27 @@ mod tests {
             err.to_string(),
             "\"x/y\" is not an applet id (a UUID such as 0b9a6d2e-4f5c-4c1e-9a55-7f3d2b1c0e8f)"
         );
+    }
+
+    #[test]
+    fn girder_ids_are_object_ids() {
+        let id = GirderId::parse("5F0E35523477DE8B4A528DD0").unwrap();
+        assert_eq!(id.as_str(), "5f0e35523477de8b4a528dd0");
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "5f0e35523477de8b4a528dd",
+            "5f0e35523477de8b4a528dd0/..",
+            "5f0e35523477de8b4a528dz0",
+            "c48b275d-db4b-4f79-8469-9198b45985d3",
+        ] {
+            assert!(GirderId::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            GirderId::parse("../x\n").unwrap_err().to_string(),
+            "\"../x\\n\" is not a Girder id (24 hexadecimal digits)"
+        );
+        assert!(serde_json::from_str::<GirderId>("\"../../5f0e35523477de8b\"").is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub enum Error {
     AppletEncryption {
         applet: String,
         #[source]
-        source: mindlogger_model::Error,
+        source: Box<mindlogger_model::Error>,
     },
     #[error("applet {applet}: cannot write {path}")]
     WriteApplet {
@@ -56,6 +56,12 @@ pub enum Error {
         #[source]
         source: Box<mtdata_core::error::Error>,
     },
+    #[error(
+        "no complete Girder walk in {dir}; set GIRDER: true in the mindlogger-v1 server block and run mtdata export"
+    )]
+    NoGirderRun { dir: PathBuf },
+    #[error("Girder file {path}: {message}")]
+    GirderFile { path: PathBuf, message: String },
     /// The study folder cannot be used (an export holds it).
     #[error(transparent)]
     Study { source: mtdata_core::error::Error },

@@ -31,6 +31,7 @@
 mod dates;
 mod discover;
 mod error;
+pub mod girder;
 pub mod mindlogger;
 mod part;
 mod render;

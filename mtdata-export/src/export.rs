@@ -81,6 +81,8 @@ pub trait Progress {
     fn table_finished(&mut self, _summary: &TableSummary) {}
     /// A MindLogger applet is done (it started with `table_started`, its pages came as `bytes_received`).
     fn applet_finished(&mut self, _summary: &crate::mindlogger::AppletSummary) {}
+    /// The walk of a MindLogger server's Girder structure is done (it started with `table_started`).
+    fn girder_finished(&mut self, _summary: &crate::mindlogger::GirderSummary) {}
 }
 
 /// A [`Progress`] that shows nothing.

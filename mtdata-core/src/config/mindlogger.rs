@@ -35,7 +35,13 @@ const MINDTRAILS_ONLY: &[(&str, &str)] = &[
 ];
 
 /// Keys only MindLogger servers take.
-const MINDLOGGER_ONLY: &[&str] = &["APPLETS", "APPLET_PASSWORDS", "PAGE_SIZE"];
+const MINDLOGGER_ONLY: &[&str] = &[
+    "APPLETS",
+    "APPLET_PASSWORDS",
+    "PAGE_SIZE",
+    "GIRDER",
+    "TIMEZONE",
+];
 
 /// The platform of a server block (`PLATFORM`; absent means MindTrails, so every MTData file keeps
 /// working).
@@ -75,6 +81,12 @@ pub struct MindLoggerConfig {
     pub overlap_minutes: u64,
     /// `PAGE_SIZE` (v2): answers per page.
     pub page_size: u32,
+    /// `GIRDER` (v1): also walk the server's Girder structure (collections, folders, items, users) into
+    /// `raw_data/girder/` on every export. Off unless the block says `GIRDER: true`.
+    pub girder: bool,
+    /// `TIMEZONE`: the study's time zone (an IANA name such as `America/New_York`), for schedule expansion
+    /// and per-day reports. UTC unless given.
+    pub timezone: chrono_tz::Tz,
     /// The config file and block, for messages about password sources.
     config_path: PathBuf,
     block: String,
@@ -328,12 +340,36 @@ impl<E: Fn(&str) -> Option<String>> BlockParser<'_, E> {
                 _ => return Err(self.error("PAGE_SIZE", "must be between 1 and 4294967295")),
             },
         };
+        let girder = match (api, self.bool(get, "GIRDER")?) {
+            (_, None) => false,
+            (MindLoggerApi::V1, Some(on)) => on,
+            (MindLoggerApi::V2, Some(_)) => {
+                return Err(self.error(
+                    "GIRDER",
+                    "is for mindlogger-v1; a v2 server has no Girder structure to walk",
+                ));
+            }
+        };
+        let timezone = match self.string(get, "TIMEZONE")? {
+            None => chrono_tz::UTC,
+            Some(name) => name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+                self.error(
+                    "TIMEZONE",
+                    format!(
+                        "{} is not a time zone; give an IANA name such as America/New_York or UTC",
+                        crate::names::shown(&name)
+                    ),
+                )
+            })?,
+        };
         Ok(MindLoggerConfig {
             api,
             applets,
             applet_passwords,
             overlap_minutes: overlap.unwrap_or(DEFAULT_OVERLAP_MINUTES),
             page_size,
+            girder,
+            timezone,
             config_path: self.path.to_owned(),
             block: self.block.to_owned(),
         })
@@ -541,6 +577,44 @@ mod tests {
         assert!(
             !v2.applets
                 .includes(&AppletId::parse_any(APPLET_V1).unwrap())
+        );
+    }
+
+    #[test]
+    fn girder_and_timezone() {
+        let plain = mindlogger(&block("mindlogger-v1", ""));
+        assert!(!plain.girder);
+        assert_eq!(plain.timezone, chrono_tz::UTC);
+        let on = mindlogger(&block(
+            "mindlogger-v1",
+            "  GIRDER: true\n  TIMEZONE: America/New_York\n",
+        ));
+        assert!(on.girder);
+        assert_eq!(on.timezone, chrono_tz::America::New_York);
+        let off = mindlogger(&block("mindlogger-v1", "  GIRDER: no\n"));
+        assert!(!off.girder);
+        let v2 = mindlogger(&block("mindlogger-v2", "  TIMEZONE: Europe/Berlin\n"));
+        assert_eq!(v2.timezone, chrono_tz::Europe::Berlin);
+        let refused = |text: String| parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            refused(block("mindlogger-v1", "  TIMEZONE: Mars/Olympus_Mons\n")),
+            "config file config/server.config, block \"ema\", key TIMEZONE: \"Mars/Olympus_Mons\" is not a time zone; give an IANA name such as America/New_York or UTC"
+        );
+        assert_eq!(
+            refused(block("mindlogger-v2", "  GIRDER: true\n")),
+            "config file config/server.config, block \"ema\", key GIRDER: is for mindlogger-v1; a v2 server has no Girder structure to walk"
+        );
+        assert_eq!(
+            refused(block("mindlogger-v1", "  GIRDER: sometimes\n")),
+            "config file config/server.config, block \"ema\", key GIRDER: must be True or False, not \"sometimes\""
+        );
+        assert_eq!(
+            refused("s:\n  SERVER: https://x/api/\n  PATH: p\n  GIRDER: true\n".to_owned()),
+            "config file config/server.config, block \"s\", key GIRDER: is a MindLogger key; add PLATFORM: mindlogger-v1 or mindlogger-v2 (a block without PLATFORM is a MindTrails server)"
+        );
+        assert_eq!(
+            refused(block("mindlogger-v1", "  TIMEZONE: [UTC]\n")),
+            "config file config/server.config, block \"ema\", key TIMEZONE: must be a single value, not a list or mapping"
         );
     }
 

@@ -469,7 +469,7 @@ fn decode_one(
         Some(Err(source)) if !applet_passwords.is_empty() => {
             return Err(Error::AppletEncryption {
                 applet: applet.to_owned(),
-                source,
+                source: Box::new(source),
             });
         }
         _ => None,

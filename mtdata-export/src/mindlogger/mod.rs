@@ -27,11 +27,13 @@
 //! ```
 
 mod access;
+mod girder;
 mod run;
 mod v1;
 mod v2;
 
 pub use access::{AppletAccess, check_access};
+pub use girder::{GirderSummary, PAGE_LIMIT as GIRDER_PAGE_LIMIT};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -90,12 +92,15 @@ pub struct MindLoggerReport {
     pub applets: Vec<AppletSummary>,
     /// Temporary files of an earlier, interrupted run that were cleared.
     pub stale_files_removed: usize,
+    /// The walk of the Girder structure, when the block says `GIRDER: true` (v1, every applet).
+    pub girder: Option<GirderSummary>,
 }
 
 impl MindLoggerReport {
-    /// True when some applet failed.
+    /// True when some applet, or the walk of the Girder structure, failed.
     pub fn has_problems(&self) -> bool {
         self.applets.iter().any(AppletSummary::failed)
+            || self.girder.as_ref().is_some_and(GirderSummary::failed)
     }
 }
 
@@ -148,6 +153,10 @@ pub(crate) trait Api {
         sink: &mut PageSink<'_>,
         received: &mut dyn FnMut(u64),
     ) -> Outcome<Option<String>>;
+    /// The generic Girder routes of the session (v1 only).
+    fn girder(&mut self) -> Option<&mut dyn girder::GirderRest> {
+        None
+    }
 }
 
 /// Export the applets of one MindLogger server block, with the applet passwords the program read from
@@ -240,12 +249,39 @@ pub fn export_mindlogger(
         progress.applet_finished(&summary);
         summaries.push(summary);
     }
+    // The Girder structure is walked whole on every run of every applet (not for one applet id), after
+    // the applets' answers, which are what a lab needs first.
+    let mut girder = None;
+    if config.girder
+        && !matches!(options.scale, Scale::Table(_))
+        && let Some(rest) = api.girder()
+    {
+        let folder = layout.girder_raw();
+        stale_files_removed += fsutil::remove_stale_temp_files(&folder)?;
+        progress.table_started("Girder structure", None);
+        let summary = girder::walk(server, rest, folder, &mut |n| progress.bytes_received(n))?;
+        match &summary.status {
+            TableStatus::Failed(why) => tracing::error!("{} Girder structure: {why}", server.name),
+            _ => tracing::info!(
+                "{} Girder structure: {} collections, {} folders, {} items, {} users in {} pages",
+                server.name,
+                summary.collections,
+                summary.folders,
+                summary.items,
+                summary.users,
+                summary.pages
+            ),
+        }
+        progress.girder_finished(&summary);
+        girder = Some(summary);
+    }
     Ok(MindLoggerReport {
         server: server.name.clone(),
         api: config.api,
         study_folder: layout.root().to_owned(),
         applets: summaries,
         stale_files_removed,
+        girder,
     })
 }
 

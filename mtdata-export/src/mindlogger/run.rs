@@ -78,31 +78,35 @@ impl RunFiles {
         Ok(bytes.len() as u64)
     }
 
-    /// Temporary file, fsync, no-overwrite link, folder fsync, then read back.
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let mut file = AtomicFile::create_new(path)?;
-        file.write_all(bytes)
-            .map_err(|source| mtdata_core::Error::Io {
-                action: "cannot write",
-                path: path.to_owned(),
-                source,
-            })?;
-        file.commit()?;
-        let back = std::fs::read(path).map_err(|source| mtdata_core::Error::Io {
-            action: "cannot read back",
-            path: path.to_owned(),
-            source,
-        })?;
-        match xxh3_128(&back) == xxh3_128(bytes) {
-            true => Ok(()),
-            false => Err(Error::BackupMismatch {
-                path: path.to_owned(),
-            }),
-        }
+        write_durable(path, bytes)
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+/// Write a new file of a run: temporary file, fsync, no-overwrite link, folder fsync, then read back.
+pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create_new(path)?;
+    file.write_all(bytes)
+        .map_err(|source| mtdata_core::Error::Io {
+            action: "cannot write",
+            path: path.to_owned(),
+            source,
+        })?;
+    file.commit()?;
+    let back = std::fs::read(path).map_err(|source| mtdata_core::Error::Io {
+        action: "cannot read back",
+        path: path.to_owned(),
+        source,
+    })?;
+    match xxh3_128(&back) == xxh3_128(bytes) {
+        true => Ok(()),
+        false => Err(Error::BackupMismatch {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     fsutil::ensure_dir(dir)?;
     fsutil::sync_dir(dir.parent().unwrap_or(dir))?;
     Ok(())

@@ -9,6 +9,7 @@ use mtdata_core::mindlogger::{AppletId, MindLoggerApi};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::girder::GirderRest;
 use super::run::{from_date, parse_server_time};
 use super::{
     Api, AppletDocument, Listed, Outcome, PageFacts, PageSink, ServerPage, applet_failure,
@@ -180,6 +181,17 @@ impl<'a> Girder<'a> {
         query: &[(&str, &str)],
         received: &mut dyn FnMut(u64),
     ) -> std::result::Result<Fetched, HttpFailure> {
+        self.get_checked(path, query, received, &json_body)
+    }
+
+    /// `GET path?query` with the session's token; a 2xx body must pass `valid`.
+    fn get_checked(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        received: &mut dyn FnMut(u64),
+        valid: &dyn Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Fetched, HttpFailure> {
         let url = self.server.server.join(path);
         self.http
             .fetch(
@@ -190,7 +202,7 @@ impl<'a> Girder<'a> {
                         .header("Girder-Token", self.token.expose())
                 },
                 received,
-                &json_body,
+                valid,
             )
             .and_then(ok_status)
     }
@@ -232,6 +244,10 @@ impl<'a> Girder<'a> {
 }
 
 impl Api for Girder<'_> {
+    fn girder(&mut self) -> Option<&mut dyn GirderRest> {
+        Some(self)
+    }
+
     fn applets(&mut self) -> Result<Vec<Listed>> {
         let fetched = self
             .get("user/accounts", &[], &mut |_| {})
@@ -345,6 +361,22 @@ impl Api for Girder<'_> {
             return Ok(Err(why));
         }
         Ok(Ok(from.map(from_date)))
+    }
+}
+
+impl GirderRest for Girder<'_> {
+    fn list(
+        &mut self,
+        route: &str,
+        query: &[(&str, &str)],
+        received: &mut dyn FnMut(u64),
+        valid: &dyn Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Fetched, HttpFailure> {
+        self.get_checked(route, query, received, valid)
+    }
+
+    fn attempts(&self) -> u32 {
+        self.http.retry().attempts
     }
 }
 

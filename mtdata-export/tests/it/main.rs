@@ -1,6 +1,7 @@
 //! Export against the MindTrails simulator over loopback.
 
 mod faults;
+mod girder;
 mod incremental;
 mod mindlogger;
 mod safety;

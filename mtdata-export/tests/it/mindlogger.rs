@@ -30,7 +30,7 @@ fn sim(api: MindLoggerApi) -> Simulator {
     .unwrap()
 }
 
-fn block(sim: &Simulator, study: &Path, login: (String, String), extra: &str) -> ServerConfig {
+pub fn block(sim: &Simulator, study: &Path, login: (String, String), extra: &str) -> ServerConfig {
     let yaml = format!(
         "ema:\n  PLATFORM: {}\n  READY: True\n  SERVER: '{}'\n  USER: {}\n  PASS: {}\n  PATH: '{}'\n  TIMEOUT: 5\n{extra}",
         sim.api(),

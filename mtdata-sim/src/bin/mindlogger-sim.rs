@@ -1,19 +1,21 @@
 //! `mindlogger-sim`: serve a synthetic MindLogger study (v1 Girder or v2 API) on 127.0.0.1 until killed.
 //!
 //! ```text
-//! mindlogger-sim [--api v1|v2] [--port N] [--seed N] [--applets N] [--answers N] [--live SECONDS]
+//! mindlogger-sim [--api v1|v2] [--port N] [--seed N] [--applets N] [--answers N] [--live SECONDS] [--girder DIR]
 //! ```
 //! Prints the base URL on stdout, then on stderr the manager's login and each applet's id and password
-//! (all synthetic, test-only) for a `server.config` to try.
+//! (all synthetic, test-only) for a `server.config` to try. A v1 server also serves a Girder structure:
+//! generated, or with `--girder DIR` the fixture folder `DIR` (`collection.json`, `folder.json`, `item.json`,
+//! `user.json`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use mtdata_core::mindlogger::MindLoggerApi;
-use mtdata_sim::mindlogger::{LiveSubmissions, SimOptions, Simulator};
+use mtdata_sim::mindlogger::{GirderSource, LiveSubmissions, SimOptions, Simulator};
 
-const USAGE: &str = "usage: mindlogger-sim [--api v1|v2] [--port N] [--seed N] [--applets N] [--answers N] [--live SECONDS]";
+const USAGE: &str = "usage: mindlogger-sim [--api v1|v2] [--port N] [--seed N] [--applets N] [--answers N] [--live SECONDS] [--girder DIR]";
 
 fn parse(args: &[String]) -> Result<SimOptions, String> {
     let mut opts = SimOptions::new(MindLoggerApi::V2);
@@ -49,6 +51,7 @@ fn parse(args: &[String]) -> Result<SimOptions, String> {
                     every: Some(Duration::from_secs(number()?.max(1))),
                 })
             }
+            "--girder" => opts.girder = GirderSource::Fixture(value.into()),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
@@ -107,7 +110,7 @@ mod tests {
     #[test]
     fn parses_every_option() {
         let o = parse(&args(
-            "--api v1 --port 8080 --seed 9 --applets 4 --answers 100 --live 2",
+            "--api v1 --port 8080 --seed 9 --applets 4 --answers 100 --live 2 --girder fixtures/x",
         ))
         .unwrap();
         assert_eq!(o.api, MindLoggerApi::V1);
@@ -117,6 +120,7 @@ mod tests {
             (9, 4, 100)
         );
         assert_eq!(o.live.unwrap().every, Some(Duration::from_secs(2)));
+        assert!(matches!(o.girder, GirderSource::Fixture(ref dir) if dir.ends_with("fixtures/x")));
         assert_eq!(parse(&[]).unwrap().api, MindLoggerApi::V2);
         assert!(parse(&args("--api v3")).unwrap_err().contains("--api"));
         assert!(

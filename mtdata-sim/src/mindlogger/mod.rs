@@ -19,6 +19,8 @@
 //! assert_eq!(sim.answer_ids(applet).len(), 40);
 //! ```
 
+pub mod girder;
+mod girder_gen;
 mod study;
 pub mod v1;
 pub mod v2;
@@ -38,6 +40,8 @@ use serde_json::Value;
 pub use crate::fault::{Fault, FaultAction, RequestRecord};
 use crate::http::{Handler, Reply, Request, Response, Server, ServerOptions};
 use crate::lock;
+pub use girder::{GirderKind, GirderStructure};
+pub use girder_gen::GirderOptions;
 pub use study::StudyOptions;
 use study::{MANAGER, PLAIN_USER, Stored, Study};
 
@@ -62,6 +66,21 @@ pub struct LiveSubmissions {
     pub every: Option<Duration>,
 }
 
+/// Where the Girder structure a v1 simulator serves comes from.
+#[derive(Debug, Clone)]
+pub enum GirderSource {
+    /// Generated: several Activity Sets with roles, activity versions, schedules and response items.
+    Synthetic(GirderOptions),
+    /// A fixture folder with `collection.json`, `folder.json`, `item.json` and `user.json`.
+    Fixture(std::path::PathBuf),
+}
+
+impl Default for GirderSource {
+    fn default() -> Self {
+        GirderSource::Synthetic(GirderOptions::default())
+    }
+}
+
 /// Configuration of [`Simulator::start`].
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -79,6 +98,10 @@ pub struct SimOptions {
     pub live: Option<LiveSubmissions>,
     /// How long an idle keep-alive connection is kept.
     pub idle_timeout: Duration,
+    /// v1: the Girder structure served by `GET /collection`, `/folder`, `/item` and `/user`.
+    pub girder: GirderSource,
+    /// v1: every Girder listing ignores `offset` (a hostile server whose listings never end).
+    pub girder_ignore_offset: bool,
 }
 
 impl SimOptions {
@@ -93,6 +116,8 @@ impl SimOptions {
             token_lifetime: TokenLifetime::Unlimited,
             live: None,
             idle_timeout: Duration::from_secs(10),
+            girder: GirderSource::default(),
+            girder_ignore_offset: false,
         }
     }
 }
@@ -132,6 +157,7 @@ pub(crate) enum TokenProblem {
 
 pub(crate) struct State {
     pub study: Study,
+    pub girder: GirderStructure,
     sessions: HashMap<String, Session>,
     pub refresh_tokens: HashMap<String, usize>,
     faults: Vec<Fault>,
@@ -194,6 +220,7 @@ pub(crate) struct Shared {
     pub v1_page_size: usize,
     pub v1_activities_per_chunk: usize,
     pub token_lifetime: TokenLifetime,
+    pub girder_ignore_offset: bool,
 }
 
 impl Shared {
@@ -248,10 +275,16 @@ impl Simulator {
     /// Generates the study, binds 127.0.0.1 and starts serving.
     pub fn start(opts: SimOptions) -> io::Result<Simulator> {
         let study = Study::generate(opts.api, &opts.study)?;
+        let girder = match (&opts.girder, opts.api) {
+            (_, MindLoggerApi::V2) => GirderStructure::default(),
+            (GirderSource::Synthetic(options), MindLoggerApi::V1) => girder_gen::generate(options),
+            (GirderSource::Fixture(dir), MindLoggerApi::V1) => GirderStructure::from_folder(dir)?,
+        };
         let shared = Arc::new(Shared {
             api: opts.api,
             state: Mutex::new(State {
                 study,
+                girder,
                 sessions: HashMap::new(),
                 refresh_tokens: HashMap::new(),
                 faults: Vec::new(),
@@ -262,6 +295,7 @@ impl Simulator {
             v1_page_size: opts.v1_page_size.max(1),
             v1_activities_per_chunk: opts.v1_activities_per_chunk.max(1),
             token_lifetime: opts.token_lifetime,
+            girder_ignore_offset: opts.girder_ignore_offset,
         });
         let server = Server::start(
             shared.clone(),
@@ -367,6 +401,16 @@ impl Simulator {
         let mut st = lock(&self.shared.state);
         let a = st.study.find_applet(applet)?;
         Some(st.study.submit(a, Utc::now()))
+    }
+
+    /// The Girder structure served now (ground truth for tests of the walk and the loader).
+    pub fn girder(&self) -> GirderStructure {
+        lock(&self.shared.state).girder.clone()
+    }
+
+    /// Adds a document to the Girder structure served (a hostile one, say), after those of its kind.
+    pub fn add_girder_document(&self, kind: GirderKind, document: Value) {
+        lock(&self.shared.state).girder.of_mut(kind).push(document);
     }
 
     /// Adds a fault; faults are tried in the order added and the first match applies.

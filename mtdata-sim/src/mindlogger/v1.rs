@@ -16,11 +16,14 @@
 //!   `created` first, with per-page `keys`, `dataSources`, `eventSources`, `subScaleSources`, `responses`,
 //!   `items`, `activities`, `itemReferences` and `pagination {pageIndex, recordsPerPage, returnCount}`.
 //!
+//! - `GET /collection`, `/folder`, `/item`, `/user`: the generic Girder listings ([`super::girder`]).
+//!
 //! Errors are Girder's `{"message", "type"}`: 401 without a valid token or with bad credentials, 403 for an
 //! applet outside the token's account or without export rights.
 
 use serde_json::{Map, Value, json};
 
+use super::girder::GirderKind;
 use super::study::{Activity, Applet, Author, Item, ItemKind, Stored, Study};
 use super::{Shared, State, TokenProblem, json_body, python_iso_utc};
 use crate::http::{Reply, Request, Response};
@@ -45,6 +48,7 @@ enum Route {
     Switch,
     Applet(String),
     Data(String),
+    Girder(GirderKind),
     NotAllowed,
     NotFound,
 }
@@ -61,6 +65,11 @@ fn route(req: &Request) -> Route {
         ("PUT", ["user", "switchAccount"]) => Route::Switch,
         ("GET", ["applet", id]) => Route::Applet((*id).to_owned()),
         ("GET", ["applet", id, "data"]) => Route::Data((*id).to_owned()),
+        ("GET", ["collection"]) => Route::Girder(GirderKind::Collection),
+        ("GET", ["folder"]) => Route::Girder(GirderKind::Folder),
+        ("GET", ["item"]) => Route::Girder(GirderKind::Item),
+        ("GET", ["user"]) => Route::Girder(GirderKind::User),
+        (_, ["collection" | "folder" | "item" | "user", ..]) if !get => Route::NotAllowed,
         (_, ["user", "authentication" | "accounts" | "switchAccount"] | ["applet", ..]) if !get => {
             Route::NotAllowed
         }
@@ -86,6 +95,13 @@ fn respond(shared: &Shared, req: &Request, route: &Route) -> Response {
             &format!("No matching route for \"{} {}\"", req.method, req.path),
         ),
         Route::NotAllowed => error(405, &format!("Method {} is not allowed here", req.method)),
+        Route::Girder(kind) => super::girder::list(
+            &mut st,
+            req,
+            *kind,
+            shared.token_lifetime,
+            shared.girder_ignore_offset,
+        ),
         Route::Accounts | Route::Switch | Route::Applet(_) | Route::Data(_) => {
             let token = req.header("girder-token");
             let (user, account) = match st.session(token, shared.token_lifetime) {
