@@ -67,16 +67,31 @@ fn weekly(days: &[&str], times: Vec<TimeOfDaySpec>) -> NotificationSpec {
 
 const EVERY_DAY: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/// The ten activities' versions: (version start day, notifications, reminders).
-fn schedules(first: NaiveDate) -> Vec<Vec<(u64, Vec<NotificationSpec>, Option<Reminders>)>> {
+/// One version of an activity: its first day (from the first day of the range), notifications and
+/// reminders.
+type Version = (u64, Vec<NotificationSpec>, Option<Reminders>);
+
+/// The ten activities' versions.
+fn schedules(first: NaiveDate) -> Vec<Vec<Version>> {
     let calendar: Vec<String> = (0..10)
         .map(|i| (first + chrono::Days::new(3 + 9 * i)).to_string())
         .collect();
     vec![
         vec![(0, vec![weekly(EVERY_DAY, vec![at("09:00 AM")])], None)],
-        vec![(0, vec![weekly(EVERY_DAY, vec![random("12:00 PM", "02:00 PM")])], None)],
+        vec![(
+            0,
+            vec![weekly(EVERY_DAY, vec![random("12:00 PM", "02:00 PM")])],
+            None,
+        )],
         vec![(0, vec![weekly(EVERY_DAY, vec![at("08:00 PM")])], None)],
-        vec![(0, vec![weekly(&["Mon", "Wed", "Fri"], vec![at("10:00 AM"), at("04:00 PM")])], None)],
+        vec![(
+            0,
+            vec![weekly(
+                &["Mon", "Wed", "Fri"],
+                vec![at("10:00 AM"), at("04:00 PM")],
+            )],
+            None,
+        )],
         vec![(
             0,
             vec![NotificationSpec::Monthly {
@@ -94,8 +109,22 @@ fn schedules(first: NaiveDate) -> Vec<Vec<(u64, Vec<NotificationSpec>, Option<Re
             None,
         )],
         vec![
-            (0, vec![weekly(EVERY_DAY, vec![at("07:00 AM"), random("06:00 PM", "08:00 PM")])], None),
-            (45, vec![weekly(EVERY_DAY, vec![at("08:00 AM"), random("06:00 PM", "08:00 PM")])], None),
+            (
+                0,
+                vec![weekly(
+                    EVERY_DAY,
+                    vec![at("07:00 AM"), random("06:00 PM", "08:00 PM")],
+                )],
+                None,
+            ),
+            (
+                45,
+                vec![weekly(
+                    EVERY_DAY,
+                    vec![at("08:00 AM"), random("06:00 PM", "08:00 PM")],
+                )],
+                None,
+            ),
         ],
         vec![(0, vec![weekly(&["Tue", "Thu"], vec![at("06:00 PM")])], None)],
         vec![(
@@ -229,7 +258,12 @@ fn tree(users: usize, first: NaiveDate, last: NaiveDate, tz: Tz) -> GirderTree {
 /// The baseline: the same rules, done the obvious way. Per (user, activity): expand every day
 /// again, then for each occurrence scan all of the user's completions for the earliest one inside
 /// its span not taken yet; completions left over are local-dated one by one.
-fn baseline(tree: &GirderTree, options: &AdherenceOptions, from: NaiveDate, to: NaiveDate) -> Vec<(Counts, BTreeMap<u32, Counts>)> {
+fn baseline(
+    tree: &GirderTree,
+    options: &AdherenceOptions,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(Counts, BTreeMap<u32, Counts>)> {
     let tz = options.time_zone;
     let grace = i64::from(options.on_time_minutes) * 60;
     let late = i64::from(options.late_hours) * 3600;
@@ -239,7 +273,12 @@ fn baseline(tree: &GirderTree, options: &AdherenceOptions, from: NaiveDate, to: 
         let mut users: Vec<(&str, &str)> = set
             .users
             .iter()
-            .map(|u| (tree.users.get(u).map_or(u.as_str(), |d| d.login.as_str()), u.as_str()))
+            .map(|u| {
+                (
+                    tree.users.get(u).map_or(u.as_str(), |d| d.login.as_str()),
+                    u.as_str(),
+                )
+            })
             .collect();
         users.sort_unstable();
         for (_, user) in users {
@@ -247,7 +286,9 @@ fn baseline(tree: &GirderTree, options: &AdherenceOptions, from: NaiveDate, to: 
             for activity in &set.activities {
                 let mut due: Vec<(i64, i64, u32)> = Vec::new();
                 for (d, date) in from.iter_days().take_while(|d| *d <= to).enumerate() {
-                    let Some(version) = activity.version_on(date, tz) else { continue };
+                    let Some(version) = activity.version_on(date, tz) else {
+                        continue;
+                    };
                     let reminders = version
                         .meta
                         .reminders
@@ -269,13 +310,29 @@ fn baseline(tree: &GirderTree, options: &AdherenceOptions, from: NaiveDate, to: 
                     if start > cut_off {
                         continue;
                     }
-                    let next = due[k + 1..].iter().map(|o| o.0).find(|&s| s > start).unwrap_or(i64::MAX);
+                    let next = due[k + 1..]
+                        .iter()
+                        .map(|o| o.0)
+                        .find(|&s| s > start)
+                        .unwrap_or(i64::MAX);
                     let span_end = (end + grace + late).min(next);
                     let mut best: Option<usize> = None;
                     for (i, r) in records.iter().enumerate() {
                         let t = r.completed.timestamp();
-                        if r.activity == activity.id && !taken[i] && t >= start && t < span_end && t <= cut_off {
-                            let key = |j: usize| (records[j].completed, records[j].reminded.is_some_and(|x| x <= records[j].completed));
+                        if r.activity == activity.id
+                            && !taken[i]
+                            && t >= start
+                            && t < span_end
+                            && t <= cut_off
+                        {
+                            let key = |j: usize| {
+                                (
+                                    records[j].completed,
+                                    records[j]
+                                        .reminded
+                                        .is_some_and(|x| x <= records[j].completed),
+                                )
+                            };
                             if best.is_none_or(|b| key(i) < key(b)) {
                                 best = Some(i);
                             }
@@ -291,7 +348,10 @@ fn baseline(tree: &GirderTree, options: &AdherenceOptions, from: NaiveDate, to: 
                             } else {
                                 c.late += 1;
                             }
-                            if records[i].reminded.is_some_and(|x| x <= records[i].completed) {
+                            if records[i]
+                                .reminded
+                                .is_some_and(|x| x <= records[i].completed)
+                            {
                                 c.reminded += 1;
                             }
                         }
@@ -367,17 +427,38 @@ fn main() {
         assert_eq!(&row.counts, total, "{} {}", row.user, row.activity);
         for (&day, counts) in days {
             let cell = cells.next().expect("a day cell");
-            assert_eq!((cell.day, &cell.counts), (day, counts), "{} {}", row.user, row.activity);
+            assert_eq!(
+                (cell.day, &cell.counts),
+                (day, counts),
+                "{} {}",
+                row.user,
+                row.activity
+            );
         }
     }
     assert!(cells.next().is_none());
     let t = &report.totals;
     println!(
         "occurrences due {}: {} on time, {} late, {} missed, {} pending; {} not due; {} day cells",
-        t.due, t.on_time, t.late, t.missed, t.pending, t.unscheduled, report.days.len()
+        t.due,
+        t.on_time,
+        t.late,
+        t.missed,
+        t.pending,
+        t.unscheduled,
+        report.days.len()
     );
     let (ours, base) = (median(ours), median(base));
-    println!("mtdata adherence: median of {runs} runs {:.3} s", ours.as_secs_f64());
-    println!("baseline (expand per user, scan all completions per occurrence): median of {runs} runs {:.3} s", base.as_secs_f64());
-    println!("speed-up x{:.1}; same counts in every row and day", base.as_secs_f64() / ours.as_secs_f64());
+    println!(
+        "mtdata adherence: median of {runs} runs {:.3} s",
+        ours.as_secs_f64()
+    );
+    println!(
+        "baseline (expand per user, scan all completions per occurrence): median of {runs} runs {:.3} s",
+        base.as_secs_f64()
+    );
+    println!(
+        "speed-up x{:.1}; same counts in every row and day",
+        base.as_secs_f64() / ours.as_secs_f64()
+    );
 }
