@@ -49,7 +49,8 @@ pub enum Error {
         id: String,
         /// The field at fault, as a path (`meta.members.owners`, `meta.userNotifications[0].days[1]`).
         field: String,
-        problem: GirderProblem,
+        /// Boxed, so that results of this crate (and of those that wrap its errors) stay small.
+        problem: Box<GirderProblem>,
     },
 }
 

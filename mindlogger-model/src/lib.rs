@@ -16,6 +16,9 @@
 //!   response points into; **v2 pages** ([`AnswerExportPage`]) hold answers and the activity versions whose
 //!   items their decrypted arrays are aligned with. Items carry their options, values and scores
 //!   ([`ResponseValues`]); v1 applet documents are JSON-LD ([`v1::JsonLd`]).
+//! * **The Girder structure** ([`girder`]): Activity Sets with their members and viewers, activities and
+//!   versions with notification schedules, screens and per-user response items; who may see whose responses
+//!   ([`girder::visible_users`]) and which notifications were due when ([`girder::expand`]).
 //! * **An applet's encryption** ([`AppletEncryption`]) is its prime, generator, public key and the account id
 //!   that, with the applet password, gives the private key. v1 and v2 store it differently; both are read.
 //!

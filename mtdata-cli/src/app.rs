@@ -71,6 +71,7 @@ pub fn dispatch(command: &Command, ctx: &Context) -> CommandResult {
         Command::Demo(args) => commands::demo::run(args, ctx),
         Command::Doctor(args) => commands::doctor::run(args, ctx),
         Command::Cron(args) => commands::cron::run(args, ctx),
+        Command::Share(args) => commands::share::run(args, ctx),
     }
 }
 

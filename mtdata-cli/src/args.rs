@@ -92,6 +92,8 @@ pub enum Command {
     Doctor(commands::doctor::DoctorArgs),
     /// Print a crontab line and a systemd service and timer for unattended export
     Cron(commands::cron::CronArgs),
+    /// Write the MindLogger data one account may see, by its roles, into a folder of its own
+    Share(commands::share::ShareArgs),
 }
 
 #[cfg(test)]

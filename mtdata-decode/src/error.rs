@@ -65,6 +65,24 @@ pub enum Error {
     /// The study folder cannot be used (an export holds it).
     #[error(transparent)]
     Study { source: mtdata_core::error::Error },
+    #[error("share: cannot read {path}")]
+    ShareRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("share: cannot write {path}")]
+    ShareWrite {
+        path: PathBuf,
+        #[source]
+        source: Box<mtdata_core::error::Error>,
+    },
+    #[error(
+        "share: the folder {path} is not empty; give a new or empty folder, so that nothing else is handed over with the share"
+    )]
+    ShareNotEmpty { path: PathBuf },
+    #[error("share: activity set id {0} cannot name a folder (letters, digits, - and _ only)")]
+    ShareSetId(String),
     #[error("table {table}")]
     Core {
         table: String,

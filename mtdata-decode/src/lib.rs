@@ -35,6 +35,7 @@ pub mod girder;
 pub mod mindlogger;
 mod part;
 mod render;
+pub mod share;
 mod store;
 mod study;
 mod summary;

@@ -133,7 +133,7 @@ pub struct VersionPeriod<'a> {
 }
 
 /// One submitted activity: a response item of a user's `Responses/<Activity Set>` folder.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResponseRecord {
     /// The response item's id.
     pub id: String,
@@ -221,6 +221,13 @@ impl ActivitySet {
 }
 
 impl GirderTree {
+    /// The responses of user `user` in every Activity Set, set by set.
+    pub fn responses_of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = &'a ResponseRecord> {
+        self.activity_sets
+            .iter()
+            .flat_map(move |set| set.responses_of(user))
+    }
+
     /// The Activity Set with folder id `id`.
     pub fn activity_set(&self, id: &str) -> Option<&ActivitySet> {
         self.activity_sets.iter().find(|set| set.id == id)
@@ -259,7 +266,7 @@ fn girder(kind: DocumentKind, id: &str, field: impl Into<String>, problem: Girde
         kind,
         id: id.to_owned(),
         field: field.into(),
-        problem,
+        problem: Box::new(problem),
     }
 }
 

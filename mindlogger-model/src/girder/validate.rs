@@ -14,7 +14,7 @@ pub fn activity_set(
         kind: DocumentKind::Folder,
         id: id.to_owned(),
         field,
-        problem,
+        problem: Box::new(problem),
     };
     if meta
         .members

@@ -106,6 +106,8 @@ fn study_structure() {
     assert_eq!(ema.responses_of("u2")[0].version, None);
     assert_eq!(ema.responses_of("u5")[0].activity, "check");
     assert!(ema.responses_of("u3").is_empty());
+    // Across sets: u1's response in the other study names no activity of it, so it is left out.
+    assert_eq!(tree.responses_of("u1").count(), 2);
     let other = tree.activity_set("set-other").unwrap();
     assert!(other.activities.is_empty());
 

@@ -10,4 +10,5 @@ pub mod render;
 pub mod report;
 #[cfg(feature = "scales")]
 pub mod scales;
+pub mod share;
 pub mod status;

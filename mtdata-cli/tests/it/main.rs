@@ -16,5 +16,6 @@ mod scale_rules;
 #[cfg(feature = "scales")]
 mod scales;
 mod security;
+mod share;
 mod soak;
 mod support;
