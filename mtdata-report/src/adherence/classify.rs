@@ -191,4 +191,53 @@ mod tests {
         let (states, _) = run(&[(9 * H, 9 * H), (33 * H, 33 * H)], &[], 20 * H);
         assert_eq!(states, [Pending, NotDue]);
     }
+
+    proptest::proptest! {
+        /// The matcher against the rules done naively from the raw occurrences: the same state for
+        /// every occurrence, the same completion taken, and no completion taken twice.
+        #[test]
+        fn matcher_agrees_with_the_rules_done_naively(
+            raw in proptest::collection::vec((0i64..200, 0i64..5), 0..20),
+            mut completions in proptest::collection::vec(0i64..300, 0..30),
+            cut_off in 0i64..400,
+        ) {
+            let (grace, late) = (30 * 60, 120 * 60);
+            let mut due: Vec<(i64, i64, u32)> =
+                raw.iter().map(|&(s, len)| (s * 60, (s + len) * 60, 0)).collect();
+            completions.iter_mut().for_each(|c| *c *= 60);
+            completions.sort_unstable();
+            let cut_off = cut_off * 60;
+            let built = slots(due.clone(), grace, late);
+            let mut m = Matcher::default();
+            m.run(&built, &completions, cut_off);
+
+            due.sort_unstable();
+            due.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
+            proptest::prop_assert_eq!(built.len(), due.len());
+            let mut taken: Vec<Option<u32>> = vec![None; completions.len()];
+            for (k, &(start, end, _)) in due.iter().enumerate() {
+                let next = due.iter().map(|o| o.0).filter(|&s| s > start).min().unwrap_or(i64::MAX);
+                let span_end = (end + grace + late).min(next);
+                proptest::prop_assert_eq!(built[k].span_end, span_end);
+                if start > cut_off {
+                    proptest::prop_assert_eq!(m.states[k], SlotState::NotDue);
+                    continue;
+                }
+                let found = (0..completions.len())
+                    .find(|&i| taken[i].is_none() && completions[i] >= start && completions[i] < span_end);
+                let expected = match found {
+                    Some(i) => {
+                        taken[i] = Some(u32::try_from(k).unwrap());
+                        if completions[i] < end + grace { SlotState::OnTime } else { SlotState::Late }
+                    }
+                    None if cut_off < span_end => SlotState::Pending,
+                    None => SlotState::Missed,
+                };
+                proptest::prop_assert_eq!(m.states[k], expected);
+            }
+            proptest::prop_assert_eq!(&m.taken_by, &taken);
+            let done = m.states.iter().filter(|s| matches!(s, SlotState::OnTime | SlotState::Late)).count();
+            proptest::prop_assert_eq!(done, m.taken_by.iter().flatten().count());
+        }
+    }
 }
