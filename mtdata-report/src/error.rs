@@ -44,6 +44,11 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    /// The Girder documents hold no Activity Set to report on.
+    #[error(
+        "no activity set in the girder documents (a collection `Activity Sets` with one folder per set); export the study with GIRDER: true first"
+    )]
+    NoActivitySet,
     /// Writing JSON failed.
     #[error("cannot serialize report")]
     Json(#[from] serde_json::Error),

@@ -52,15 +52,7 @@ impl HtmlReport<'_> {
     /// The page.
     pub fn render(&self) -> String {
         let mut h = String::with_capacity(1 << 16);
-        let title = esc(self.title);
-        let _ = writeln!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-             <title>Integrity report: {title}</title><style>{STYLE}</style></head><body>\n\
-             <h1>Integrity report: {title}</h1><p class=\"note\">generated {}</p>",
-            esc(self.generated)
-        );
+        page_start(&mut h, "Integrity report", self.title, self.generated, "");
         if let Some(client) = self.client {
             heatmap(&mut h, client);
         }
@@ -128,45 +120,70 @@ impl HtmlReport<'_> {
             }
             out_of_range(&mut h, status);
         }
-        h.push_str("</body></html>\n");
+        page_end(&mut h);
         h
     }
 }
 
-fn heatmap(h: &mut String, client: &ClientReport) {
-    let rows = client.rows.len();
-    let slots = client.slots.len();
-    let (cw, ch) = (14usize, if rows > 300 { 4usize } else { 14 });
-    // Slot labels are rotated by 60°: leave room above (and right) for the longest one.
-    let longest = client
-        .slots
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(0);
+/// The page's head and title: `<heading>: <title>`, the time it was made, and the shared style
+/// plus `extra_style`.
+pub(crate) fn page_start(
+    h: &mut String,
+    heading: &str,
+    title: &str,
+    generated: &str,
+    extra_style: &str,
+) {
+    let title = esc(title);
+    let _ = writeln!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <title>{heading}: {title}</title><style>{STYLE}{extra_style}</style></head><body>\n\
+         <h1>{heading}: {title}</h1><p class=\"note\">generated {}</p>",
+        esc(generated)
+    );
+}
+
+/// The end of a page begun by [`page_start`].
+pub(crate) fn page_end(h: &mut String) {
+    h.push_str("</body></html>\n");
+}
+
+/// One row of a [`grid`]: a labelled line of coloured cells.
+pub(crate) struct GridRow<'a> {
+    /// The value of the row's data attribute (the participant or user id).
+    pub(crate) key: &'a str,
+    /// The label drawn left of the row (when rows are tall enough).
+    pub(crate) label: String,
+    /// The tooltip of the row.
+    pub(crate) title: String,
+    /// The CSS class of each cell.
+    pub(crate) cells: Vec<&'static str>,
+}
+
+/// A heatmap of rows by columns as one SVG: column labels rotated above, row labels left, runs of
+/// equal cells drawn as one rect (which keeps the page small for thousands of rows). `key_attr`
+/// names the data attribute that carries each row's key (`participant`, `user`).
+pub(crate) fn grid(
+    h: &mut String,
+    id: &str,
+    aria: &str,
+    key_attr: &str,
+    columns: &[String],
+    rows: &[GridRow],
+) {
+    let (cw, ch) = (14usize, if rows.len() > 300 { 4usize } else { 14 });
+    // Column labels are rotated by 60°: leave room above (and right) for the longest one.
+    let longest = columns.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let (left, top) = (130usize, 20 + longest * 6);
-    let width = left + slots * cw + 20 + longest * 4;
-    let height = top + rows * ch + 10;
+    let width = left + columns.len() * cw + 20 + longest * 4;
+    let height = top + rows.len() * ch + 10;
     let _ = writeln!(
         h,
-        "<h2>Participants × schedule</h2>\n<p class=\"legend\"><span style=\"background:#2e7d32\"></span>done\
-         <span style=\"background:#1565c0\"></span>duplicate (logged or submitted more than once)\
-         <span style=\"background:#c62828\"></span>no data (logged, no row in its table)\
-         <span style=\"background:#f9a825\"></span>missing (due, not logged)\
-         <span style=\"background:#e6e6e6\"></span>not yet due</p>"
+        "<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{aria}\">"
     );
-    if !client.unchecked_tasks.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">no data file for {}: logged slots count as done (data unknown)</p>",
-            esc(&client.unchecked_tasks.join(", "))
-        );
-    }
-    let _ = writeln!(
-        h,
-        "<svg id=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"participants by schedule\">"
-    );
-    for (j, label) in client.slots.iter().enumerate() {
+    for (j, label) in columns.iter().enumerate() {
         let x = left + j * cw + cw / 2;
         let _ = writeln!(
             h,
@@ -175,48 +192,27 @@ fn heatmap(h: &mut String, client: &ClientReport) {
             esc(label)
         );
     }
-    for (i, row) in client.rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let y = top + i * ch;
-        let mut flags = String::new();
-        if row.admin {
-            flags.push_str(" admin");
-        }
-        if row.test_account {
-            flags.push_str(" test");
-        }
         let _ = write!(
             h,
-            "<g class=\"hm-row\" data-participant=\"{}\"><title>{}{}: {} done, {} due, {} missing ({} logged without data)</title>",
-            esc(&row.participant),
-            esc(&row.participant),
-            flags,
-            row.completed,
-            row.expected,
-            row.missing.len(),
-            row.no_data
+            "<g class=\"hm-row\" data-{key_attr}=\"{}\"><title>{}</title>",
+            esc(row.key),
+            esc(&row.title)
         );
         if ch >= 10 {
             let _ = write!(
                 h,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}{}</text>",
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
                 left - 6,
                 y + ch - 3,
-                esc(&row.participant),
-                flags
+                esc(&row.label)
             );
         }
-        // Runs of equal cells share one rect, which keeps the page small for thousands of rows.
         let mut j = 0;
         while j < row.cells.len() {
-            let cell = row.cells[j];
-            let run = row.cells[j..].iter().take_while(|c| **c == cell).count();
-            let class = match cell {
-                CellState::Done => "done",
-                CellState::Duplicate => "duplicate",
-                CellState::NoData => "no_data",
-                CellState::Missing => "missing",
-                CellState::NotDue => "not_due",
-            };
+            let class = row.cells[j];
+            let run = row.cells[j..].iter().take_while(|c| **c == class).count();
             let _ = write!(
                 h,
                 "<rect class=\"{class}\" x=\"{}\" y=\"{y}\" width=\"{}\" height=\"{}\"/>",
@@ -229,6 +225,80 @@ fn heatmap(h: &mut String, client: &ClientReport) {
         h.push_str("</g>\n");
     }
     h.push_str("</svg>\n");
+}
+
+/// A legend line: a coloured square before each text.
+pub(crate) fn legend(h: &mut String, entries: &[(&str, &str)]) {
+    h.push_str("<p class=\"legend\">");
+    for (color, text) in entries {
+        let _ = write!(h, "<span style=\"background:{color}\"></span>{}", esc(text));
+    }
+    h.push_str("</p>\n");
+}
+
+fn heatmap(h: &mut String, client: &ClientReport) {
+    h.push_str("<h2>Participants × schedule</h2>\n");
+    legend(
+        h,
+        &[
+            ("#2e7d32", "done"),
+            ("#1565c0", "duplicate (logged or submitted more than once)"),
+            ("#c62828", "no data (logged, no row in its table)"),
+            ("#f9a825", "missing (due, not logged)"),
+            ("#e6e6e6", "not yet due"),
+        ],
+    );
+    if !client.unchecked_tasks.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">no data file for {}: logged slots count as done (data unknown)</p>",
+            esc(&client.unchecked_tasks.join(", "))
+        );
+    }
+    let rows: Vec<GridRow> = client
+        .rows
+        .iter()
+        .map(|row| {
+            let mut flags = String::new();
+            if row.admin {
+                flags.push_str(" admin");
+            }
+            if row.test_account {
+                flags.push_str(" test");
+            }
+            GridRow {
+                key: &row.participant,
+                label: format!("{}{flags}", row.participant),
+                title: format!(
+                    "{}{flags}: {} done, {} due, {} missing ({} logged without data)",
+                    row.participant,
+                    row.completed,
+                    row.expected,
+                    row.missing.len(),
+                    row.no_data
+                ),
+                cells: row
+                    .cells
+                    .iter()
+                    .map(|cell| match cell {
+                        CellState::Done => "done",
+                        CellState::Duplicate => "duplicate",
+                        CellState::NoData => "no_data",
+                        CellState::Missing => "missing",
+                        CellState::NotDue => "not_due",
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    grid(
+        h,
+        "heatmap",
+        "participants by schedule",
+        "participant",
+        &client.slots,
+        &rows,
+    );
 }
 
 /// Horizontal bars of rates in 0..=1, one per label.

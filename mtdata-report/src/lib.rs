@@ -10,6 +10,10 @@
 //! - [`StatusReport`] (`mtdata status`): per table, missing cells per column, participants,
 //!   duplicates and values outside the [`ValidRanges`]'s ranges ("prefer not to answer" apart).
 //! - [`HtmlReport`]: one self-contained HTML page with SVG charts.
+//! - [`adherence::AdherenceReport`] (`mtdata report adherence`): for a MindLogger v1 study read as
+//!   a Girder tree, per user and activity the scheduled occurrences completed on time, late, missed
+//!   or pending, and completions that were not due, per day and overall ([`adherence::AdherenceHtml`]:
+//!   its page with a users × days heatmap).
 //!
 //! ```
 //! use mtdata_report::{ClientReport, ReportOptions, ScaleReport, StudyFolder};
@@ -58,6 +62,7 @@
 //! - `polars` (off): `ScaleReport::to_dataframe` and `ClientReport::to_dataframe` for notebooks. Off by
 //!   default so a report-only build does not compile polars.
 
+pub mod adherence;
 mod client;
 mod error;
 #[cfg(feature = "polars")]

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments, one library call, then rendering.
 
+pub mod adherence;
 pub mod cron;
 pub mod decode;
 pub mod demo;

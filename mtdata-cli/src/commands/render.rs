@@ -29,6 +29,20 @@ impl CsvArgs {
     }
 }
 
+/// `--json`, `--html` and `--no-csv`, shared by the reports.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ReportOutput {
+    /// Print JSON on stdout instead of the tables
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the self-contained HTML page (heatmap and charts) to PATH/reports/
+    #[arg(long)]
+    pub html: bool,
+    /// Do not write the CSV files to PATH/reports/
+    #[arg(long)]
+    pub no_csv: bool,
+}
+
 /// Text options for stdout: fit the terminal (or `COLUMNS`), colour as the context says.
 pub fn text_options(ctx: &Context) -> TextOptions {
     let from_env = std::env::var("COLUMNS")

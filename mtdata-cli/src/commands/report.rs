@@ -35,6 +35,8 @@ pub enum ReportKind {
     Scale(ReportOpts),
     /// Per participant: tasks done, due by now and missing, duplicates, last activity
     Client(ReportOpts),
+    /// MindLogger: per user and activity, scheduled occurrences completed on time, late or missed
+    Adherence(crate::commands::adherence::AdherenceOpts),
 }
 
 /// Options shared by `report scale` and `report client`.
@@ -46,15 +48,8 @@ pub struct ReportOpts {
     /// Read this study folder (MTData's PATH) instead of a server's
     #[arg(long, value_name = "DIR")]
     pub study: Option<PathBuf>,
-    /// Print JSON on stdout instead of the table
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the HTML report (heatmap, missing rates, out-of-range values) to PATH/reports/
-    #[arg(long)]
-    pub html: bool,
-    /// Do not write the CSV file to PATH/reports/
-    #[arg(long)]
-    pub no_csv: bool,
+    #[command(flatten)]
+    pub output: render::ReportOutput,
     /// CSV `task,table` mapping task names to table names (added to the built-in ones)
     #[arg(long, value_name = "FILE")]
     pub table_map: Option<PathBuf>,
@@ -72,6 +67,7 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> CommandResult {
     let (opts, kind) = match &args.kind {
         ReportKind::Scale(o) => (o, "scale"),
         ReportKind::Client(o) => (o, "client"),
+        ReportKind::Adherence(o) => return crate::commands::adherence::run(o, ctx),
     };
     let mut table_map = TableMap::default();
     if let Some(file) = &opts.table_map {
@@ -89,7 +85,7 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> CommandResult {
         targets,
         |target| target.name.clone(),
         |target| {
-            if several && !opts.json {
+            if several && !opts.output.json {
                 render::print_stdout(&format!("== {} ==\n", target.name))?;
             }
             run_one(target, kind, opts, options.clone(), ctx)?;
@@ -117,12 +113,12 @@ fn run_one(
                 csv: &dyn Fn(&mut Vec<u8>) -> mtdata_report::Result<()>,
                 file_kind: &str|
      -> anyhow::Result<()> {
-        if opts.json {
+        if opts.output.json {
             print_json()?;
         } else {
             render::print_stdout(&text())?;
         }
-        if !opts.no_csv {
+        if !opts.output.no_csv {
             let mut bytes = Vec::new();
             csv(&mut bytes)?;
             let name = output_file_name(&target.name, file_kind, &stamp, "csv");
@@ -140,7 +136,11 @@ fn run_one(
                 &|out| report.write_csv(out, opts.csv.cells()),
                 "scale_report",
             )?;
-            let client = opts.html.then(|| ClientReport::build(&study)).transpose()?;
+            let client = opts
+                .output
+                .html
+                .then(|| ClientReport::build(&study))
+                .transpose()?;
             (Some(report), client)
         }
         _ => {
@@ -151,11 +151,15 @@ fn run_one(
                 &|out| report.write_csv(out, opts.csv.cells()),
                 "client_report",
             )?;
-            let scale = opts.html.then(|| ScaleReport::build(&study)).transpose()?;
+            let scale = opts
+                .output
+                .html
+                .then(|| ScaleReport::build(&study))
+                .transpose()?;
             (scale, Some(report))
         }
     };
-    if opts.html {
+    if opts.output.html {
         let options = StatusOptions {
             schedule: Schedule::load_saved(&layout).ok(),
             ..StatusOptions::default()

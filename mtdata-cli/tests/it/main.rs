@@ -1,5 +1,6 @@
 //! End-to-end tests of the `mtdata` binary.
 
+mod adherence;
 mod alerts;
 mod config;
 mod decode;

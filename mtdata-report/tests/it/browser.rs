@@ -195,3 +195,86 @@ fn page_requests(net_log: &std::path::Path) -> Vec<String> {
         .filter_map(|e| e["params"]["url"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// The adherence page of the hand-counted study: self-contained, one heatmap row per user with
+/// the day states of its README, and it renders in headless Chromium without any request.
+#[test]
+fn adherence_page_renders_in_headless_chromium_without_network() {
+    let report = crate::adherence::report();
+    let html = mtdata_report::adherence::AdherenceHtml {
+        report: &report,
+        generated: "2026-03-12 15:00:00 UTC",
+    }
+    .render();
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src="));
+    assert!(!html.contains("href="));
+    assert!(html.contains("default-src 'none'"));
+    assert_eq!(html.matches("class=\"hm-row\"").count(), 3);
+    // carol: all missed from the 5th to the 11th (one run), open on the 12th.
+    assert!(html.contains("<title>carol: 13 due: 0 on time, 0 late, 11 missed, 2 pending; 0 not due; adherence 0.0%</title>"), "{html}");
+    let carol = &html[html.find("data-user=\"6500000000000000000000c3\"").unwrap()..];
+    let carol = &carol[..carol.find("</g>").unwrap()];
+    assert_eq!(carol.matches("<rect").count(), 2, "{carol}");
+    assert!(
+        carol.contains("<rect class=\"all_missed\" x=\"130\""),
+        "{carol}"
+    );
+    assert!(carol.contains("<rect class=\"open\""), "{carol}");
+    // alice has one partly missed day (03-10), bob none.
+    assert_eq!(html.matches("<rect class=\"partly_missed\"").count(), 1);
+    assert!(
+        html.contains("<td>bob</td><td>Morning</td><td class=\"n\">8</td>"),
+        "{html}"
+    );
+
+    let Some(binary) = chromium() else {
+        println!("skipped: chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page_path = dir.path().join("adherence.html");
+    std::fs::write(&page_path, &html).unwrap();
+    let url = format!("file://{}", page_path.display());
+    let net_log = dir.path().join("netlog.json");
+    let dom = run_chromium(
+        &binary,
+        &dir.path().join("profile-dom"),
+        &[
+            format!("--log-net-log={}", net_log.display()),
+            "--dump-dom".into(),
+            url.clone(),
+        ],
+    );
+    assert_eq!(dom.matches("class=\"hm-row\"").count(), 3, "{dom}");
+    for id in ["a1", "b2", "c3"] {
+        assert!(
+            dom.contains(&format!("data-user=\"6500000000000000000000{id}\"")),
+            "{id}"
+        );
+    }
+    // Eight date labels above the grid.
+    assert!(dom.contains(">2026-03-05</text>") && dom.contains(">2026-03-12</text>"));
+    let fetched = page_requests(&net_log);
+    let remote: Vec<&String> = fetched
+        .iter()
+        .filter(|u| !(u.starts_with("file:") || u.starts_with("data:") || u.starts_with("about:")))
+        .collect();
+    assert!(remote.is_empty(), "the page fetched {remote:?}");
+    let screenshot =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("adherence-heatmap.png");
+    let _ = std::fs::remove_file(&screenshot);
+    run_chromium(
+        &binary,
+        &dir.path().join("profile-shot"),
+        &[
+            format!("--screenshot={}", screenshot.display()),
+            "--window-size=1000,900".into(),
+            "--hide-scrollbars".into(),
+            url,
+        ],
+    );
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    println!("screenshot: {}", screenshot.display());
+}

@@ -1,6 +1,7 @@
 //! Integration tests: hand-made fixture studies under fixtures/report/ with hand-counted answers
 //! (see each case's EXPECTED.md).
 
+mod adherence;
 mod browser;
 mod client;
 mod invariants;
