@@ -28,6 +28,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use mtdata_core::config::AppletPasswords;
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
 use mtdata_core::fsutil::{AtomicFile, ensure_private_dir};
 use mtdata_core::layout::StudyLayout;
@@ -54,6 +55,9 @@ pub struct MindLoggerOptions {
     pub threads: Option<NonZeroUsize>,
     /// Where the applet keys exponentiate.
     pub backend: Backend,
+    /// How free-text cells are written: spreadsheet-safe (the default: a cell a spreadsheet would run as a
+    /// formula gets a leading `'`) or as the data holds it ([`CsvCells::Raw`], for tools; `--raw-csv`).
+    pub csv_cells: CsvCells,
 }
 
 impl Default for MindLoggerOptions {
@@ -61,6 +65,7 @@ impl Default for MindLoggerOptions {
         MindLoggerOptions {
             threads: None,
             backend: Backend::DEFAULT,
+            csv_cells: CsvCells::default(),
         }
     }
 }
@@ -111,14 +116,14 @@ fn decode_tables(raw: &RawApplet, ring: &KeyRing, options: &MindLoggerOptions) -
             .num_threads(threads.get())
             .build()
         {
-            Ok(pool) => pool.install(|| decode_in_pool(raw, ring)),
-            Err(_) => decode_in_pool(raw, ring),
+            Ok(pool) => pool.install(|| decode_in_pool(raw, ring, options.csv_cells)),
+            Err(_) => decode_in_pool(raw, ring, options.csv_cells),
         },
-        None => decode_in_pool(raw, ring),
+        None => decode_in_pool(raw, ring, options.csv_cells),
     }
 }
 
-fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
+fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
     let mut summary = AppletSummary {
         applet: raw.applet.clone(),
         platform: "unknown".to_owned(),
@@ -146,8 +151,13 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
         (a.start_ms.unwrap_or(i64::MAX), &a.id).cmp(&(b.start_ms.unwrap_or(i64::MAX), &b.id))
     });
     let ((responses, journey), wide) = rayon::join(
-        || rayon::join(|| render_responses(&entries), || render_journey(&entries)),
-        || render_wide(&entries),
+        || {
+            rayon::join(
+                || render_responses(&entries, cells),
+                || render_journey(&entries, cells),
+            )
+        },
+        || render_wide(&entries, cells),
     );
     summary.response_rows = responses.rows;
     summary.journey_rows = journey.rows;

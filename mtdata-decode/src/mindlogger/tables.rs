@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{
     JOURNEY_HEADER, JourneyColumn, RESPONSES_HEADER, ResponseColumn, WIDE_SUBMISSION_COLUMNS,
     option_column, score_column, text_column,
@@ -39,12 +40,12 @@ impl Rendered {
     }
 }
 
-fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], render: F) -> Rendered
+fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], cells: CsvCells, render: F) -> Rendered
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
     let mut head = Vec::new();
-    push_record(&mut head, header);
+    push_record(&mut head, header, cells);
     let rendered: Vec<(Vec<u8>, u64)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
@@ -61,10 +62,13 @@ where
 }
 
 /// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
-/// or a line break, quotes doubled. Written by hand so a submission's identity is escaped once for all of
-/// its rows (the rows repeat it, and rendering them was most of the decode).
-fn push_field(out: &mut Vec<u8>, field: &str) {
-    let bytes = field.as_bytes();
+/// or a line break, quotes doubled; a cell a spreadsheet would run as a formula made text as `cells` says
+/// (`mtdata_core::csv_cell`, the one rule of every CSV mtdata writes). Written by hand so a submission's
+/// identity is escaped once for all of its rows (the rows repeat it, and rendering them was most of the
+/// decode).
+fn push_field(out: &mut Vec<u8>, field: &str, cells: CsvCells) {
+    let cell = cells.cell_bytes(field.as_bytes());
+    let bytes: &[u8] = &cell;
     if !bytes
         .iter()
         .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
@@ -83,32 +87,36 @@ fn push_field(out: &mut Vec<u8>, field: &str) {
 }
 
 /// Fields after a prefix that already holds some: each preceded by a comma.
-fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S], cells: CsvCells) {
     for field in fields {
         out.push(b',');
-        push_field(out, field.as_ref());
+        push_field(out, field.as_ref(), cells);
     }
 }
 
 /// A whole record, line end included.
-fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S], cells: CsvCells) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_field(out, field.as_ref());
+        push_field(out, field.as_ref(), cells);
     }
     out.push(b'\n');
 }
 
 /// The escaped identity cells of a submission, in the order of `columns`, without a trailing comma.
-fn identity_prefix(submission: &Submission, columns: impl Iterator<Item = usize>) -> Vec<u8> {
+fn identity_prefix(
+    submission: &Submission,
+    columns: impl Iterator<Item = usize>,
+    cells: CsvCells,
+) -> Vec<u8> {
     let mut prefix = Vec::with_capacity(512);
     for (i, column) in columns.enumerate() {
         if i > 0 {
             prefix.push(b',');
         }
-        push_field(&mut prefix, &submission.identity[column]);
+        push_field(&mut prefix, &submission.identity[column], cells);
     }
     prefix
 }
@@ -157,12 +165,12 @@ fn context<'a>(submission: &'a Submission, item: &'a ItemDef, index: usize) -> A
 
 /// `responses.csv`: per submission, one row per visible answered item (all visible items, with an empty
 /// `item_response`, when the answers did not open).
-pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
-    render_blocks(&RESPONSES_HEADER, entries, |entry, out| {
+pub(crate) fn render_responses(entries: &[Entry<'_>], cells: CsvCells) -> Rendered {
+    render_blocks(&RESPONSES_HEADER, entries, cells, |entry, out| {
         let submission = entry.submission;
         let opened = entry.decoded.answers.usable();
         let status = entry.decoded.answers.status.as_str();
-        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize);
+        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize, cells);
         let mut rows = 0;
         let visible = submission.slots.iter().filter(|slot| !slot.item.hidden);
         for (index, slot) in visible.enumerate() {
@@ -178,7 +186,7 @@ pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
                 .and_then(|a| selected_score(&item.response_type, &item.values, a))
                 .map_or(String::new(), js_number);
             // The columns from `item_id` on, in header order.
-            let cells: [&str; 10] = [
+            let row: [&str; 10] = [
                 &item.id,
                 &item.name,
                 &item.prompt,
@@ -191,7 +199,7 @@ pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
                 status,
             ];
             out.extend_from_slice(&prefix);
-            push_fields(out, &cells);
+            push_fields(out, &row, cells);
             out.push(b'\n');
             rows += 1;
         }
@@ -212,31 +220,31 @@ fn journey_identity(column: JourneyColumn) -> Option<ResponseColumn> {
 }
 
 /// `activity_user_journey.csv`: one row per event, the time in the column of its type.
-pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
+pub(crate) fn render_journey(entries: &[Entry<'_>], cells: CsvCells) -> Rendered {
     // The journey's identity columns come first and are all identity columns of `responses.csv`.
     let identity: Vec<usize> = JourneyColumn::ALL
         .iter()
         .map_while(|&c| journey_identity(c).map(|r| r as usize))
         .collect();
     debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
-    render_blocks(&JOURNEY_HEADER, entries, |entry, out| {
+    render_blocks(&JOURNEY_HEADER, entries, cells, |entry, out| {
         let Some(events) = &entry.decoded.events else {
             return 0;
         };
         let submission = entry.submission;
-        let prefix = identity_prefix(submission, identity.iter().copied());
+        let prefix = identity_prefix(submission, identity.iter().copied(), cells);
         let status = events.status.as_str();
         if !events.usable() {
             out.extend_from_slice(&prefix);
-            push_fields(out, &[""; EVENT_CELLS]);
-            push_fields(out, &[status]);
+            push_fields(out, &[""; EVENT_CELLS], cells);
+            push_fields(out, &[status], cells);
             out.push(b'\n');
             return 1;
         }
         for event in &events.values {
             out.extend_from_slice(&prefix);
-            push_journey_event(out, submission, entry, event);
-            push_fields(out, &[status]);
+            push_journey_event(out, submission, entry, event, cells);
+            push_fields(out, &[status], cells);
             out.push(b'\n');
         }
         events.values.len() as u64
@@ -253,6 +261,7 @@ fn push_journey_event(
     submission: &Submission,
     entry: &Entry<'_>,
     event: &Event,
+    csv_cells: CsvCells,
 ) {
     use JourneyColumn as J;
     let cell = |column: J| column as usize - J::ItemId as usize;
@@ -305,7 +314,7 @@ fn push_journey_event(
         }
         cells[cell(J::ItemResponse)] = &response;
     }
-    push_fields(out, &cells);
+    push_fields(out, &cells, csv_cells);
 }
 
 /// How an item becomes wide columns.
@@ -341,7 +350,7 @@ pub(crate) struct WideRendered {
 
 /// `wide/<activity>.csv` for every activity: one row per submission, columns the union over the
 /// activity's versions, in order of first appearance.
-pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
+pub(crate) fn render_wide(entries: &[Entry<'_>], cells: CsvCells) -> Vec<WideRendered> {
     let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
     for entry in entries {
         let id = entry.submission.cell(ResponseColumn::ActivityId);
@@ -359,8 +368,8 @@ pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
                 header.extend(item_columns(item));
             }
             let names: Vec<&str> = header.iter().map(String::as_str).collect();
-            let rendered = render_blocks(&names, &group, |entry, out| {
-                push_record(out, &wide_row(entry, &items));
+            let rendered = render_blocks(&names, &group, cells, |entry, out| {
+                push_record(out, &wide_row(entry, &items), cells);
                 1
             });
             let name = group
