@@ -46,7 +46,7 @@ use crate::error::{Error, Result};
 use crate::summary::FileProblem;
 use decrypt::{Decoded, decode_submission};
 use pages::{Submission, parse_page};
-use tables::{Entry, Rendered, render_journey, render_responses, render_wide};
+use tables::{Entry, EventsOutcome, Rendered, render_journey, render_responses, render_wide};
 
 /// How to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,6 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
         .par_iter()
         .map(|submission| decode_submission(submission, ring))
         .collect();
-    count(&submissions, &decoded, &mut summary);
     let mut entries: Vec<Entry<'_>> = submissions
         .iter()
         .zip(&decoded)
@@ -150,15 +149,16 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
         let (a, b) = (a.submission, b.submission);
         (a.start_ms.unwrap_or(i64::MAX), &a.id).cmp(&(b.start_ms.unwrap_or(i64::MAX), &b.id))
     });
-    let ((responses, journey), wide) = rayon::join(
+    let ((responses, (journey, events)), wide) = rayon::join(
         || {
             rayon::join(
                 || render_responses(&entries, cells),
-                || render_journey(&entries, cells),
+                || render_journey(&entries, ring, cells),
             )
         },
         || render_wide(&entries, cells),
     );
+    count(&entries, &events, &mut summary);
     summary.response_rows = responses.rows;
     summary.journey_rows = journey.rows;
     let mut wide_files = Vec::new();
@@ -248,19 +248,14 @@ fn read_and_merge(raw: &RawApplet, summary: &mut AppletSummary) -> Vec<Submissio
     merged
 }
 
-fn count(submissions: &[Submission], decoded: &[Decoded], summary: &mut AppletSummary) {
+/// The per-status counts and the failures of the answers and (`events`, in entry order) the events.
+fn count(entries: &[Entry<'_>], events: &[EventsOutcome], summary: &mut AppletSummary) {
     let mut failures = Vec::new();
-    for (submission, decoded) in submissions.iter().zip(decoded) {
-        let status = |o: &decrypt::Opened<_>| (o.status, o.reason.clone());
+    for (entry, events) in entries.iter().zip(events) {
+        let answers = &entry.decoded.answers;
         let parts = [
-            ("answer", Some(status(&decoded.answers))),
-            (
-                "events",
-                decoded
-                    .events
-                    .as_ref()
-                    .map(|e| (e.status, e.reason.clone())),
-            ),
+            ("answer", Some((answers.status, answers.reason.clone()))),
+            ("events", events.clone()),
         ];
         for (part, opened) in parts {
             let Some((status, reason)) = opened else {
@@ -277,7 +272,7 @@ fn count(submissions: &[Submission], decoded: &[Decoded], summary: &mut AppletSu
             }
             if !usable {
                 failures.push(AnswerFailure {
-                    answer_id: submission.id.clone(),
+                    answer_id: entry.submission.id.clone(),
                     part,
                     status: status.as_str(),
                     reason: reason.unwrap_or_default(),

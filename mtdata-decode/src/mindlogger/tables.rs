@@ -1,6 +1,7 @@
 //! Rendering the decoded submissions: `responses.csv`, `activity_user_journey.csv`, `wide/<activity>.csv`.
 //! Blocks of submissions are rendered on all cores and kept in order.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mtdata_core::csv_cell::CsvCells;
@@ -8,11 +9,13 @@ use mtdata_core::decoded::mindlogger::{
     JOURNEY_HEADER, JourneyColumn, RESPONSES_HEADER, ResponseColumn, WIDE_SUBMISSION_COLUMNS,
     option_column, score_column, text_column,
 };
+use mtdata_crypto::mindlogger::{AnswerStatus, KeyRing};
 use rayon::prelude::*;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::activity::ItemDef;
-use super::decrypt::{Decoded, Event};
+use super::decrypt::{Decoded, Event, Opened, decrypt_events, event_text, parse_opened};
 use super::format::{AnswerContext, format_response, js_number, js_string, selected_score};
 use super::pages::{Position, Submission};
 
@@ -44,21 +47,48 @@ fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], cells: CsvCells, ren
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
+    render_blocks_with(header, entries, cells, |entry, out| {
+        (render(entry, out), ())
+    })
+    .0
+}
+
+/// [`render_blocks`] whose rendering also gives something per entry (in entry order).
+fn render_blocks_with<F, R>(
+    header: &[&str],
+    entries: &[Entry<'_>],
+    cells: CsvCells,
+    render: F,
+) -> (Rendered, Vec<R>)
+where
+    F: Fn(&Entry<'_>, &mut Vec<u8>) -> (u64, R) + Sync,
+    R: Send,
+{
     let mut head = Vec::new();
     push_record(&mut head, header, cells);
-    let rendered: Vec<(Vec<u8>, u64)> = entries
+    let rendered: Vec<(Vec<u8>, u64, Vec<R>)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
             let mut out = Vec::with_capacity(block.len() * 4096);
-            let rows = block.iter().map(|entry| render(entry, &mut out)).sum();
-            (out, rows)
+            let mut rows = 0;
+            let mut extra = Vec::with_capacity(block.len());
+            for entry in block {
+                let (n, r) = render(entry, &mut out);
+                rows += n;
+                extra.push(r);
+            }
+            (out, rows, extra)
         })
         .collect();
-    let rows = rendered.iter().map(|(_, rows)| rows).sum();
+    let rows = rendered.iter().map(|(_, rows, _)| rows).sum();
     let mut blocks = Vec::with_capacity(rendered.len() + 1);
+    let mut extras = Vec::with_capacity(entries.len());
     blocks.push(head);
-    blocks.extend(rendered.into_iter().map(|(block, _)| block));
-    Rendered { blocks, rows }
+    for (block, _, extra) in rendered {
+        blocks.push(block);
+        extras.extend(extra);
+    }
+    (Rendered { blocks, rows }, extras)
 }
 
 /// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
@@ -219,19 +249,33 @@ fn journey_identity(column: JourneyColumn) -> Option<ResponseColumn> {
         .find(|c| c.name() == name)
 }
 
-/// `activity_user_journey.csv`: one row per event, the time in the column of its type.
-pub(crate) fn render_journey(entries: &[Entry<'_>], cells: CsvCells) -> Rendered {
+/// What opening a submission's events gave (`None`: it stored none): its status, and why it has no value.
+pub(crate) type EventsOutcome = Option<(AnswerStatus, Option<String>)>;
+
+/// `activity_user_journey.csv`: one row per event, the time in the column of its type. Each submission's
+/// events are decrypted and parsed here, block by block, and dropped once their rows are written; their
+/// outcomes are returned in entry order.
+pub(crate) fn render_journey(
+    entries: &[Entry<'_>],
+    ring: &KeyRing,
+    cells: CsvCells,
+) -> (Rendered, Vec<EventsOutcome>) {
     // The journey's identity columns come first and are all identity columns of `responses.csv`.
     let identity: Vec<usize> = JourneyColumn::ALL
         .iter()
         .map_while(|&c| journey_identity(c).map(|r| r as usize))
         .collect();
     debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
-    render_blocks(&JOURNEY_HEADER, entries, cells, |entry, out| {
-        let Some(events) = &entry.decoded.events else {
-            return 0;
-        };
+    render_blocks_with(&JOURNEY_HEADER, entries, cells, |entry, out| {
         let submission = entry.submission;
+        let Some(decrypted) = decrypt_events(submission, ring) else {
+            return (0, None);
+        };
+        let events: Opened<Event<'_>> = match &decrypted {
+            Ok(outcome) => parse_opened(outcome, "events"),
+            Err(failed) => failed.clone(),
+        };
+        let outcome = Some((events.status, events.reason.clone()));
         let prefix = identity_prefix(submission, identity.iter().copied(), cells);
         let status = events.status.as_str();
         if !events.usable() {
@@ -239,7 +283,7 @@ pub(crate) fn render_journey(entries: &[Entry<'_>], cells: CsvCells) -> Rendered
             push_fields(out, &[""; EVENT_CELLS], cells);
             push_fields(out, &[status], cells);
             out.push(b'\n');
-            return 1;
+            return (1, outcome);
         }
         for event in &events.values {
             out.extend_from_slice(&prefix);
@@ -247,7 +291,7 @@ pub(crate) fn render_journey(entries: &[Entry<'_>], cells: CsvCells) -> Rendered
             push_fields(out, &[status], cells);
             out.push(b'\n');
         }
-        events.values.len() as u64
+        (events.values.len() as u64, outcome)
     })
 }
 
@@ -260,21 +304,20 @@ fn push_journey_event(
     out: &mut Vec<u8>,
     submission: &Submission,
     entry: &Entry<'_>,
-    event: &Event,
+    event: &Event<'_>,
     csv_cells: CsvCells,
 ) {
     use JourneyColumn as J;
     let cell = |column: J| column as usize - J::ItemId as usize;
-    fn text(value: &Option<Value>) -> &str {
-        value.as_ref().and_then(Value::as_str).unwrap_or_default()
-    }
-    let screen = text(&event.screen);
+    let screen = event_text(event.screen);
+    let screen = screen.as_ref();
     let item_id = screen.rsplit('/').next().unwrap_or_default();
     let visible = submission.slots.iter().filter(|s| !s.item.hidden);
     let found = visible
         .enumerate()
         .find(|(_, slot)| slot.item.id == screen || slot.item.id == item_id);
-    let kind = text(&event.kind);
+    let kind = event_text(event.kind);
+    let kind = kind.as_ref();
     let time_column = match kind {
         "NEXT" => Some(J::PressNextTime),
         "SKIP_POPUP_CONFIRM" => Some(J::PressPopupSkipTime),
@@ -286,11 +329,11 @@ fn push_journey_event(
         "SET_ANSWER" => Some(J::ResponseOptionSelectionTime),
         _ => None,
     };
-    let time = time_column.map(|_| js_string(event.time.as_ref()));
+    let time = time_column.map(|_| event_time(event.time));
     let mut response = String::new();
     let mut cells = [""; EVENT_CELLS];
     if let (Some(column), Some(time)) = (time_column, &time) {
-        cells[cell(column)] = time;
+        cells[cell(column)] = time.as_ref();
     }
     if let Some((index, slot)) = found {
         let item = &slot.item;
@@ -315,6 +358,22 @@ fn push_journey_event(
         cells[cell(J::ItemResponse)] = &response;
     }
     push_fields(out, &cells, csv_cells);
+}
+
+/// An event's time as JavaScript's `String(time)`: an integer's digits as they are, anything else through
+/// [`js_string`] (`undefined` when absent).
+fn event_time(time: Option<&RawValue>) -> Cow<'_, str> {
+    match time.map(RawValue::get) {
+        Some(digits)
+            if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Cow::Borrowed(digits)
+        }
+        Some(other) => Cow::Owned(js_string(
+            serde_json::from_str::<Value>(other).ok().as_ref(),
+        )),
+        None => Cow::Owned(js_string(None)),
+    }
 }
 
 /// How an item becomes wide columns.
