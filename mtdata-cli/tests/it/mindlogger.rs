@@ -461,30 +461,21 @@ fn formula_answers_are_text_in_the_decoded_tables_unless_raw_csv() {
         let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
         (read("responses.csv"), read("wide/EMA_Morning.csv"))
     };
-    let (responses, wide) = decode(&[]);
-    for table in [&responses, &wide] {
-        assert!(
-            table.contains(",\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\","),
-            "{table}"
-        );
-        assert!(table.contains(",'+1 555 0100,") && table.contains(",'-just a dash,"));
-        assert!(
-            table.contains(",'@SUM(A1),") && table.contains(",-5,"),
-            "a number stays"
-        );
+    // Spreadsheet-safe by default: a `'` before each formula; `--raw-csv`: the cells as they are.
+    for (extra, quote) in [(&[][..], "'"), (&["--raw-csv"][..], "")] {
+        let (responses, wide) = decode(extra);
+        for table in [&responses, &wide] {
+            let link = "=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")";
+            assert!(table.contains(&format!(",\"{quote}{link}\",")), "{table}");
+            for note in ["+1 555 0100", "-just a dash", "@SUM(A1)"] {
+                assert!(
+                    table.contains(&format!(",{quote}{note},")),
+                    "{note}: {table}"
+                );
+            }
+            assert!(table.contains(",-5,"), "a number stays as it is");
+            assert!(!quote.is_empty() || !table.contains(",'"), "{table}");
+        }
+        assert!(wide.contains(&format!(",{quote}=0+cmd,")), "{wide}");
     }
-    assert!(wide.contains(",'=0+cmd,"), "{wide}");
-    let (responses, wide) = decode(&["--raw-csv"]);
-    for table in [&responses, &wide] {
-        assert!(
-            table.contains(",\"=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\","),
-            "{table}"
-        );
-        assert!(table.contains(",+1 555 0100,") && table.contains(",-just a dash,"));
-        assert!(
-            table.contains(",@SUM(A1),") && !table.contains(",'"),
-            "{table}"
-        );
-    }
-    assert!(wide.contains(",=0+cmd,"), "{wide}");
 }
