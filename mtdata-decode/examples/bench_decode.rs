@@ -9,6 +9,9 @@
 //! Prints a Markdown section for docs/benchmarks.md.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,8 +19,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use mtdata_core::layout::StudyLayout;
 use mtdata_crypto::{Backend, FieldOutcome, PrivateKey};
-use mtdata_decode::{DecodeOptions, decode_study};
 use rsa::pkcs8::DecodePublicKey;
+
+use bench_support::{cpu_seconds, decode_mindtrails, load_average, write_mindtrails_table};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -371,74 +375,15 @@ fn core_availability() -> f64 {
     spin(2) as f64 / one as f64
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-/// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// Decode MB/s of a table shaped like a MindTrails export (TaskLog/JsPsychTrial columns, no `*RSA`).
 fn decode_rate(rows: u64) -> (f64, f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let layout = StudyLayout::new(dir.path());
-    std::fs::create_dir_all(layout.raw_data()).unwrap();
-    let mut json = String::with_capacity(rows as usize * 260);
-    json.push('[');
-    for i in 0..rows {
-        if i > 0 {
-            json.push(',');
-        }
-        let ms = 1_488_913_533_000u64 + i * 1000;
-        json.push_str(&format!(
-            r#"{{"id":{},"date":"Tue, 07 Mar 2017 14:05:33 -0500","session":"SESSION{}","tag":"pre","timeOnPage":{}.{},"participant":{},"rt":{},"stimulus":"scenario {} \"text\"","button_pressed":{},"trial_type":"button-response","trial_index":{},"correct":{},"device":"desktop","dateSubmitted":{ms},"answers":["a","b{}"]}}"#,
-            i + 1,
-            i % 5,
-            i % 100,
-            i % 10,
-            i % 1700,
-            i % 4000,
-            i % 40,
-            i % 2,
-            i % 200,
-            i % 2 == 0,
-            i % 3
-        ));
-    }
-    json.push(']');
-    let mb = json.len() as f64 / 1e6;
-    std::fs::write(
-        layout
-            .raw_data()
-            .join("JsPsychTrial_20261122T000000.000000Z.json"),
-        &json,
-    )
-    .unwrap();
-    drop(json);
+    let mb = write_mindtrails_table(&layout, rows);
     let mut best = (f64::INFINITY, 0.0);
     for _ in 0..3 {
-        let cpu = cpu_seconds();
-        let start = Instant::now();
-        let outcomes = decode_study(&layout, None, &DecodeOptions::default()).unwrap();
-        let secs = start.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu;
-        assert_eq!(outcomes[0].result.as_ref().unwrap().rows, rows);
+        let (secs, cpu, written) = decode_mindtrails(&layout);
+        assert_eq!(written, rows);
         if secs < best.0 {
             best = (secs, cpu);
         }

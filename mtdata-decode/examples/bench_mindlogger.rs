@@ -1,16 +1,28 @@
-//! MindLogger decode throughput: 10^5 answers of 1,000 respondents as v2 export pages (the synthetic
-//! morning activity of `mindlogger_pages`: eight items, one hidden, with an encrypted events log each),
-//! decoded to `responses.csv`, the journey, wide tables and the summary, fsynced.
+//! MindLogger decode throughput against the MindTrails decode, both measured by this one command, in
+//! alternating rounds: 10^5 answers of 1,000 respondents as v2 export pages (the synthetic morning
+//! activity of `mindlogger_pages`: eight items, one hidden, with an encrypted events log each), decoded to
+//! `responses.csv`, the journey, wide tables and the summary, fsynced; and a 10^6-row MindTrails table
+//! (`bench_decode`'s) decoded to CSV, fsynced.
 //!
 //! ```text
 //! cargo run --release -p mtdata-decode --features openssl --example bench_mindlogger
 //! ```
 //! Options: `--answers N` (100000), `--respondents N` (1000), `--page N` (answers per page, 1000),
-//! `--rounds R` (3; the median is reported). Each round is one whole decode from the files: listing, parsing,
-//! one key derivation, 1,000 exponentiations, every AES decryption, rendering and writing.
+//! `--mindtrails-rows N` (1000000), `--rounds R` (3; medians are reported), `--study DIR` (generate the
+//! MindLogger pages once and reuse them), `--no-baseline` (MindLogger only, e.g. to profile it),
+//! `--phases` (where one MindLogger decode's time goes). Each MindLogger round is one whole decode from the
+//! files: listing, parsing, one key derivation, 1,000 exponentiations, every AES decryption, rendering and
+//! writing.
+//!
+//! The metric (`docs/benchmarks.md`): rows per second, where a MindLogger row is an answered item written
+//! to `responses.csv` and a MindTrails row a row written to its table's CSV; per CPU-second (user + system
+//! time of this process, the fair measure on a shared machine) and per wall second. The ratio is
+//! MindLogger's over MindTrails' in the same round.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 #![recursion_limit = "256"]
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
 #[path = "mindlogger_pages/mod.rs"]
 mod pages;
 
@@ -26,6 +38,8 @@ use mtdata_decode::mindlogger::{
 };
 use pages::*;
 use rayon::prelude::*;
+
+use bench_support::{cpu_seconds, decode_mindtrails, load_average, write_mindtrails_table};
 
 const APPLET: &str = "5e1f0c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b";
 
@@ -72,7 +86,15 @@ fn main() {
             source: SecretLocation::Env("TEST_ONLY".to_owned()),
         },
     );
-    let mut runs = Vec::new();
+    let baseline = !args.iter().any(|a| a == "--no-baseline");
+    let mindtrails_dir = tempfile::tempdir().unwrap();
+    let mindtrails = StudyLayout::new(mindtrails_dir.path());
+    let mindtrails_rows = arg("--mindtrails-rows", 1_000_000) as u64;
+    if baseline {
+        let mb = write_mindtrails_table(&mindtrails, mindtrails_rows);
+        eprintln!("generated a {mindtrails_rows}-row MindTrails table, {mb:.0} MB of JSON");
+    }
+    let mut runs: Vec<Round> = Vec::new();
     for round in 0..rounds {
         let (cpu, wall) = (cpu_seconds(), Instant::now());
         let outcomes =
@@ -81,29 +103,96 @@ fn main() {
         let cpu = cpu_seconds() - cpu;
         let summary = outcomes[0].result.as_ref().unwrap();
         assert_eq!(summary.decoded, answers as u64, "every answer decrypts");
+        let rows = summary.response_rows;
+        let all_rows =
+            rows + summary.journey_rows + summary.wide.iter().map(|w| w.rows).sum::<u64>();
         println!(
-            "round {}: {seconds:.2} s wall, {cpu:.2} CPU-s = {:.0} MB/s of pages, {:.0} answers/s; {} response rows, {} journey rows; load average {}",
+            "round {}: MindLogger {seconds:.2} s wall, {cpu:.2} CPU-s: {:.0} rows/s, {:.0} rows/CPU-s ({rows} responses.csv rows; all tables {all_rows} rows, {:.0}/CPU-s; {:.0} MB/s of pages); load average {}",
             round + 1,
+            rows as f64 / seconds,
+            rows as f64 / cpu,
+            all_rows as f64 / cpu,
             bytes as f64 / 1e6 / seconds,
-            answers as f64 / seconds,
-            summary.response_rows,
-            summary.journey_rows,
             load_average()
         );
-        runs.push((seconds, cpu));
+        let mut this = Round {
+            ml: (seconds, cpu, rows),
+            ml_all_rows: all_rows,
+            mt: None,
+        };
+        if baseline {
+            let (seconds, cpu, rows) = decode_mindtrails(&mindtrails);
+            assert_eq!(rows, mindtrails_rows);
+            println!(
+                "round {}: MindTrails {seconds:.2} s wall, {cpu:.2} CPU-s: {:.0} rows/s, {:.0} rows/CPU-s; ratio MindLogger/MindTrails {:.2}x per CPU-second, {:.2}x per wall second; load average {}",
+                round + 1,
+                rows as f64 / seconds,
+                rows as f64 / cpu,
+                this.ratio_cpu((seconds, cpu, rows)),
+                this.ratio_wall((seconds, cpu, rows)),
+                load_average()
+            );
+            this.mt = Some((seconds, cpu, rows));
+        }
+        runs.push(this);
     }
     if args.iter().any(|a| a == "--phases") {
         phases(&layout, &passwords);
     }
-    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (seconds, cpu) = runs[runs.len() / 2];
+    let ml_seconds = median(runs.iter().map(|r| r.ml.0));
+    let ml_cpu = median(runs.iter().map(|r| r.ml.1));
+    let rows = runs[0].ml.2;
     println!(
-        "median of {rounds}: {seconds:.2} s wall = {:.0} MB/s of pages ({:.0} MB), {:.0} answers/s, {cpu:.2} CPU-s, {} threads",
-        bytes as f64 / 1e6 / seconds,
+        "median of {rounds}: MindLogger {ml_seconds:.2} s wall = {:.0} rows/s, {ml_cpu:.2} CPU-s = {:.0} rows/CPU-s ({rows} responses.csv rows, {} rows in all tables; {:.0} MB of pages, {answers} answers); {} threads",
+        rows as f64 / ml_seconds,
+        rows as f64 / ml_cpu,
+        runs[0].ml_all_rows,
         bytes as f64 / 1e6,
-        answers as f64 / seconds,
         rayon::current_num_threads()
     );
+    if baseline {
+        let mt_seconds = median(runs.iter().filter_map(|r| r.mt).map(|mt| mt.0));
+        let mt_cpu = median(runs.iter().filter_map(|r| r.mt).map(|mt| mt.1));
+        let ratio_cpu = median(runs.iter().map(|r| r.ratio_cpu(r.mt.unwrap())));
+        let ratio_wall = median(runs.iter().map(|r| r.ratio_wall(r.mt.unwrap())));
+        let all_cpu = median(runs.iter().map(|r| {
+            let (_, c, n) = r.mt.unwrap();
+            (r.ml_all_rows as f64 / r.ml.1) / (n as f64 / c)
+        }));
+        println!(
+            "median of {rounds}: MindTrails {mt_seconds:.2} s wall = {:.0} rows/s, {mt_cpu:.2} CPU-s = {:.0} rows/CPU-s ({mindtrails_rows} rows)",
+            mindtrails_rows as f64 / mt_seconds,
+            mindtrails_rows as f64 / mt_cpu,
+        );
+        println!(
+            "ratio MindLogger/MindTrails in rows (median of the rounds' ratios): {ratio_cpu:.2}x per CPU-second, {ratio_wall:.2}x per wall second (target: at least 0.5x); counting the rows of all MindLogger tables: {all_cpu:.2}x per CPU-second"
+        );
+    }
+}
+
+/// One round: the MindLogger decode and the MindTrails decode after it, each (wall s, CPU-s, rows).
+struct Round {
+    ml: (f64, f64, u64),
+    ml_all_rows: u64,
+    mt: Option<(f64, f64, u64)>,
+}
+
+impl Round {
+    /// MindLogger's rows per CPU-second over MindTrails' (`mt`: wall s, CPU-s, rows).
+    fn ratio_cpu(&self, mt: (f64, f64, u64)) -> f64 {
+        (self.ml.2 as f64 / self.ml.1) / (mt.2 as f64 / mt.1)
+    }
+
+    /// MindLogger's rows per wall second over MindTrails'.
+    fn ratio_wall(&self, mt: (f64, f64, u64)) -> f64 {
+        (self.ml.2 as f64 / self.ml.0) / (mt.2 as f64 / mt.0)
+    }
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// Where the time of one decode goes: reading the folder, the keys, parse + decrypt + render, writing.
@@ -206,26 +295,4 @@ fn page_bytes(layout: &StudyLayout) -> u64 {
         })
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-/// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }

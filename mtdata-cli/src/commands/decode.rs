@@ -112,6 +112,7 @@ fn decode_mindlogger(
     let passwords = crate::app::applet_passwords(config)?;
     let options = MindLoggerOptions {
         threads: args.threads,
+        csv_cells: args.csv.cells(),
         ..MindLoggerOptions::default()
     };
     let outcomes = decode_mindlogger_study(&server.layout(), &passwords, &options)?;

@@ -418,3 +418,64 @@ fn export_then_decode_gives_every_answer_decrypted() {
         });
     }
 }
+
+/// Issue 15, fix 8, through the binary: a MindLogger answer whose free text a spreadsheet would run as a
+/// formula is written with a leading `'` in `responses.csv` and the wide table, and as it is with
+/// `--raw-csv` (decode fixture `formula_text`, offline).
+#[test]
+fn formula_answers_are_text_in_the_decoded_tables_unless_raw_csv() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/decode/mindlogger/formula_text");
+    let case: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture.join("case.json")).unwrap()).unwrap();
+    let password = case["passwords"][0]["password"].as_str().unwrap();
+    let applet = "0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a";
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let raw = study.join("raw_data/mindlogger").join(applet);
+    std::fs::create_dir_all(&raw).unwrap();
+    for entry in std::fs::read_dir(fixture.join("raw_data/mindlogger").join(applet)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, raw.join(path.file_name().unwrap())).unwrap();
+    }
+    let config = dir.path().join("server.config");
+    std::fs::write(
+        &config,
+        format!(
+            "ema:\n  PLATFORM: mindlogger-v2\n  READY: True\n  SERVER: 'https://mindlogger.example.org'\n  USER: ra@lab.example.org\n  PASS_ENV: EMA_ACCOUNT_PW\n  PATH: '{}'\n  APPLET_PASSWORDS:\n    {applet}:\n      - ENV: EMA_PW_0\n",
+            study.display()
+        ),
+    )
+    .unwrap();
+    let out = study.join("active_data/mindlogger").join(applet);
+    let decode = |extra: &[&str]| {
+        let output = mtdata()
+            .arg("--config")
+            .arg(&config)
+            .args(["decode", "ema"])
+            .args(extra)
+            .env("EMA_PW_0", password)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+        let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
+        (read("responses.csv"), read("wide/EMA_Morning.csv"))
+    };
+    // Spreadsheet-safe by default: a `'` before each formula; `--raw-csv`: the cells as they are.
+    for (extra, quote) in [(&[][..], "'"), (&["--raw-csv"][..], "")] {
+        let (responses, wide) = decode(extra);
+        for table in [&responses, &wide] {
+            let link = "=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")";
+            assert!(table.contains(&format!(",\"{quote}{link}\",")), "{table}");
+            for note in ["+1 555 0100", "-just a dash", "@SUM(A1)"] {
+                assert!(
+                    table.contains(&format!(",{quote}{note},")),
+                    "{note}: {table}"
+                );
+            }
+            assert!(table.contains(",-5,"), "a number stays as it is");
+            assert!(!quote.is_empty() || !table.contains(",'"), "{table}");
+        }
+        assert!(wide.contains(&format!(",{quote}=0+cmd,")), "{wide}");
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::pages::*;
 
 /// Every case, in the order the tests snapshot them.
-pub const CASES: [&str; 12] = [
+pub const CASES: [&str; 13] = [
     "v2_hidden_items",
     "v1_two_pages",
     "reviewer",
@@ -23,6 +23,7 @@ pub const CASES: [&str; 12] = [
     "conflicting_copy",
     "incomplete_run",
     "previous_owner",
+    "formula_text",
 ];
 
 const V2_APPLET: &str = "0b5c6a4e-1f2d-4c3b-8a9e-7d6f5e4c3b2a";
@@ -58,8 +59,19 @@ fn morning(
     n: usize,
     start: f64,
 ) -> V2Answer<'static> {
+    morning_with(applet, activity, r, n, start, v2_morning_answers(r, n))
+}
+
+/// [`morning`] with the given answer array.
+fn morning_with(
+    applet: &TestApplet,
+    activity: &Value,
+    r: usize,
+    n: usize,
+    start: f64,
+    answers: Value,
+) -> V2Answer<'static> {
     let (public, aes) = applet.respondent(&format!("respondent {r}"));
-    let answers = v2_morning_answers(r, n);
     let events = v2_morning_events(activity, &answers, (start * 1000.0) as u64);
     let id = uuid_for(&format!("answer {r} {n}"));
     let activity: &'static Value = Box::leak(Box::new(activity.clone()));
@@ -224,6 +236,30 @@ fn v2_case(name: &str, dir: &Path) -> (&'static str, Value) {
                 false,
             );
             "v2: a run killed before its run file: its two pages are ignored and counted"
+        }
+        "formula_text" => {
+            // Free text a spreadsheet would run as a formula, in the `note` item and in a multiple
+            // selection's added text; `-5` is a number and stays as it is.
+            let notes = [
+                "=HYPERLINK(\"http://example.invalid\",\"click\")",
+                "+1 555 0100",
+                "-just a dash",
+                "@SUM(A1)",
+                "-5",
+            ];
+            let answers: Vec<Value> = notes
+                .iter()
+                .enumerate()
+                .map(|(r, note)| {
+                    let mut values = v2_morning_answers(r, 0);
+                    values[3] = json!(note);
+                    values[1] = json!({"value": [r % 3], "text": format!("={r}+cmd")});
+                    let at = start + (r * 100) as f64;
+                    morning_with(&applet, &activity, r, 0, at, values).to_json()
+                })
+                .collect();
+            run(1, &[page(answers)], true);
+            "v2: free-text answers that begin with =, +, -, @ (and a number, -5): written with a leading ' in responses.csv, the journey and the wide table, and as they are with --raw-csv"
         }
         other => panic!("no case {other}"),
     };

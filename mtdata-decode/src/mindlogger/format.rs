@@ -5,7 +5,8 @@
 //! JavaScript's conversions are followed where they show: `String(x)` of numbers (`1`, not `1.0`), arrays
 //! (`a,b`) and objects (`[object Object]`), `undefined` for a missing field, falsy values. Deliberate
 //! differences, each documented in `docs/mindlogger.md`: a bare number or boolean answer is written
-//! `value: <n>` (the admin writes nothing), and CSV-injection quoting (`'=...`) is not added.
+//! `value: <n>` (the admin writes nothing). These are the cells' texts: the CSV writers (`tables.rs`) make
+//! a cell that a spreadsheet would run as a formula text (`mtdata_core::csv_cell`) unless `--raw-csv`.
 
 use mindlogger_model::ResponseValues;
 use serde_json::Value;

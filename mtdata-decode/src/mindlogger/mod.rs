@@ -28,6 +28,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use mtdata_core::config::AppletPasswords;
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
 use mtdata_core::fsutil::{AtomicFile, ensure_private_dir};
 use mtdata_core::layout::StudyLayout;
@@ -45,7 +46,7 @@ use crate::error::{Error, Result};
 use crate::summary::FileProblem;
 use decrypt::{Decoded, decode_submission};
 use pages::{Submission, parse_page};
-use tables::{Entry, Rendered, render_journey, render_responses, render_wide};
+use tables::{Entry, EventsOutcome, Rendered, render_journey, render_responses, render_wide};
 
 /// How to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,9 @@ pub struct MindLoggerOptions {
     pub threads: Option<NonZeroUsize>,
     /// Where the applet keys exponentiate.
     pub backend: Backend,
+    /// How free-text cells are written: spreadsheet-safe (the default: a cell a spreadsheet would run as a
+    /// formula gets a leading `'`) or as the data holds it ([`CsvCells::Raw`], for tools; `--raw-csv`).
+    pub csv_cells: CsvCells,
 }
 
 impl Default for MindLoggerOptions {
@@ -61,6 +65,7 @@ impl Default for MindLoggerOptions {
         MindLoggerOptions {
             threads: None,
             backend: Backend::DEFAULT,
+            csv_cells: CsvCells::default(),
         }
     }
 }
@@ -111,14 +116,14 @@ fn decode_tables(raw: &RawApplet, ring: &KeyRing, options: &MindLoggerOptions) -
             .num_threads(threads.get())
             .build()
         {
-            Ok(pool) => pool.install(|| decode_in_pool(raw, ring)),
-            Err(_) => decode_in_pool(raw, ring),
+            Ok(pool) => pool.install(|| decode_in_pool(raw, ring, options.csv_cells)),
+            Err(_) => decode_in_pool(raw, ring, options.csv_cells),
         },
-        None => decode_in_pool(raw, ring),
+        None => decode_in_pool(raw, ring, options.csv_cells),
     }
 }
 
-fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
+fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
     let mut summary = AppletSummary {
         applet: raw.applet.clone(),
         platform: "unknown".to_owned(),
@@ -132,7 +137,6 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
         .par_iter()
         .map(|submission| decode_submission(submission, ring))
         .collect();
-    count(&submissions, &decoded, &mut summary);
     let mut entries: Vec<Entry<'_>> = submissions
         .iter()
         .zip(&decoded)
@@ -145,10 +149,16 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing) -> Tables {
         let (a, b) = (a.submission, b.submission);
         (a.start_ms.unwrap_or(i64::MAX), &a.id).cmp(&(b.start_ms.unwrap_or(i64::MAX), &b.id))
     });
-    let ((responses, journey), wide) = rayon::join(
-        || rayon::join(|| render_responses(&entries), || render_journey(&entries)),
-        || render_wide(&entries),
+    let ((responses, (journey, events)), wide) = rayon::join(
+        || {
+            rayon::join(
+                || render_responses(&entries, cells),
+                || render_journey(&entries, ring, cells),
+            )
+        },
+        || render_wide(&entries, cells),
     );
+    count(&entries, &events, &mut summary);
     summary.response_rows = responses.rows;
     summary.journey_rows = journey.rows;
     let mut wide_files = Vec::new();
@@ -238,19 +248,14 @@ fn read_and_merge(raw: &RawApplet, summary: &mut AppletSummary) -> Vec<Submissio
     merged
 }
 
-fn count(submissions: &[Submission], decoded: &[Decoded], summary: &mut AppletSummary) {
+/// The per-status counts and the failures of the answers and (`events`, in entry order) the events.
+fn count(entries: &[Entry<'_>], events: &[EventsOutcome], summary: &mut AppletSummary) {
     let mut failures = Vec::new();
-    for (submission, decoded) in submissions.iter().zip(decoded) {
-        let status = |o: &decrypt::Opened<_>| (o.status, o.reason.clone());
+    for (entry, events) in entries.iter().zip(events) {
+        let answers = &entry.decoded.answers;
         let parts = [
-            ("answer", Some(status(&decoded.answers))),
-            (
-                "events",
-                decoded
-                    .events
-                    .as_ref()
-                    .map(|e| (e.status, e.reason.clone())),
-            ),
+            ("answer", Some((answers.status, answers.reason.clone()))),
+            ("events", events.clone()),
         ];
         for (part, opened) in parts {
             let Some((status, reason)) = opened else {
@@ -267,7 +272,7 @@ fn count(submissions: &[Submission], decoded: &[Decoded], summary: &mut AppletSu
             }
             if !usable {
                 failures.push(AnswerFailure {
-                    answer_id: submission.id.clone(),
+                    answer_id: entry.submission.id.clone(),
                     part,
                     status: status.as_str(),
                     reason: reason.unwrap_or_default(),

@@ -1,17 +1,21 @@
 //! Rendering the decoded submissions: `responses.csv`, `activity_user_journey.csv`, `wide/<activity>.csv`.
 //! Blocks of submissions are rendered on all cores and kept in order.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{
     JOURNEY_HEADER, JourneyColumn, RESPONSES_HEADER, ResponseColumn, WIDE_SUBMISSION_COLUMNS,
     option_column, score_column, text_column,
 };
+use mtdata_crypto::mindlogger::{AnswerStatus, KeyRing};
 use rayon::prelude::*;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::activity::ItemDef;
-use super::decrypt::{Decoded, Event};
+use super::decrypt::{Decoded, Event, Opened, decrypt_events, event_text, parse_opened};
 use super::format::{AnswerContext, format_response, js_number, js_string, selected_score};
 use super::pages::{Position, Submission};
 
@@ -39,32 +43,62 @@ impl Rendered {
     }
 }
 
-fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], render: F) -> Rendered
+fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], cells: CsvCells, render: F) -> Rendered
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
+    render_blocks_with(header, entries, cells, |entry, out| {
+        (render(entry, out), ())
+    })
+    .0
+}
+
+/// [`render_blocks`] whose rendering also gives something per entry (in entry order).
+fn render_blocks_with<F, R>(
+    header: &[&str],
+    entries: &[Entry<'_>],
+    cells: CsvCells,
+    render: F,
+) -> (Rendered, Vec<R>)
+where
+    F: Fn(&Entry<'_>, &mut Vec<u8>) -> (u64, R) + Sync,
+    R: Send,
+{
     let mut head = Vec::new();
-    push_record(&mut head, header);
-    let rendered: Vec<(Vec<u8>, u64)> = entries
+    push_record(&mut head, header, cells);
+    let rendered: Vec<(Vec<u8>, u64, Vec<R>)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
             let mut out = Vec::with_capacity(block.len() * 4096);
-            let rows = block.iter().map(|entry| render(entry, &mut out)).sum();
-            (out, rows)
+            let mut rows = 0;
+            let mut extra = Vec::with_capacity(block.len());
+            for entry in block {
+                let (n, r) = render(entry, &mut out);
+                rows += n;
+                extra.push(r);
+            }
+            (out, rows, extra)
         })
         .collect();
-    let rows = rendered.iter().map(|(_, rows)| rows).sum();
+    let rows = rendered.iter().map(|(_, rows, _)| rows).sum();
     let mut blocks = Vec::with_capacity(rendered.len() + 1);
+    let mut extras = Vec::with_capacity(entries.len());
     blocks.push(head);
-    blocks.extend(rendered.into_iter().map(|(block, _)| block));
-    Rendered { blocks, rows }
+    for (block, _, extra) in rendered {
+        blocks.push(block);
+        extras.extend(extra);
+    }
+    (Rendered { blocks, rows }, extras)
 }
 
 /// One CSV field as the `csv` crate writes it by default (RFC 4180): quoted when it holds a comma, a quote
-/// or a line break, quotes doubled. Written by hand so a submission's identity is escaped once for all of
-/// its rows (the rows repeat it, and rendering them was most of the decode).
-fn push_field(out: &mut Vec<u8>, field: &str) {
-    let bytes = field.as_bytes();
+/// or a line break, quotes doubled; a cell a spreadsheet would run as a formula made text as `cells` says
+/// (`mtdata_core::csv_cell`, the one rule of every CSV mtdata writes). Written by hand so a submission's
+/// identity is escaped once for all of its rows (the rows repeat it, and rendering them was most of the
+/// decode).
+fn push_field(out: &mut Vec<u8>, field: &str, cells: CsvCells) {
+    let cell = cells.cell_bytes(field.as_bytes());
+    let bytes: &[u8] = &cell;
     if !bytes
         .iter()
         .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
@@ -83,32 +117,36 @@ fn push_field(out: &mut Vec<u8>, field: &str) {
 }
 
 /// Fields after a prefix that already holds some: each preceded by a comma.
-fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+fn push_fields<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S], cells: CsvCells) {
     for field in fields {
         out.push(b',');
-        push_field(out, field.as_ref());
+        push_field(out, field.as_ref(), cells);
     }
 }
 
 /// A whole record, line end included.
-fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S], cells: CsvCells) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_field(out, field.as_ref());
+        push_field(out, field.as_ref(), cells);
     }
     out.push(b'\n');
 }
 
 /// The escaped identity cells of a submission, in the order of `columns`, without a trailing comma.
-fn identity_prefix(submission: &Submission, columns: impl Iterator<Item = usize>) -> Vec<u8> {
+fn identity_prefix(
+    submission: &Submission,
+    columns: impl Iterator<Item = usize>,
+    cells: CsvCells,
+) -> Vec<u8> {
     let mut prefix = Vec::with_capacity(512);
     for (i, column) in columns.enumerate() {
         if i > 0 {
             prefix.push(b',');
         }
-        push_field(&mut prefix, &submission.identity[column]);
+        push_field(&mut prefix, &submission.identity[column], cells);
     }
     prefix
 }
@@ -157,12 +195,12 @@ fn context<'a>(submission: &'a Submission, item: &'a ItemDef, index: usize) -> A
 
 /// `responses.csv`: per submission, one row per visible answered item (all visible items, with an empty
 /// `item_response`, when the answers did not open).
-pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
-    render_blocks(&RESPONSES_HEADER, entries, |entry, out| {
+pub(crate) fn render_responses(entries: &[Entry<'_>], cells: CsvCells) -> Rendered {
+    render_blocks(&RESPONSES_HEADER, entries, cells, |entry, out| {
         let submission = entry.submission;
         let opened = entry.decoded.answers.usable();
         let status = entry.decoded.answers.status.as_str();
-        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize);
+        let prefix = identity_prefix(submission, 0..ResponseColumn::ItemId as usize, cells);
         let mut rows = 0;
         let visible = submission.slots.iter().filter(|slot| !slot.item.hidden);
         for (index, slot) in visible.enumerate() {
@@ -178,7 +216,7 @@ pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
                 .and_then(|a| selected_score(&item.response_type, &item.values, a))
                 .map_or(String::new(), js_number);
             // The columns from `item_id` on, in header order.
-            let cells: [&str; 10] = [
+            let row: [&str; 10] = [
                 &item.id,
                 &item.name,
                 &item.prompt,
@@ -191,7 +229,7 @@ pub(crate) fn render_responses(entries: &[Entry<'_>]) -> Rendered {
                 status,
             ];
             out.extend_from_slice(&prefix);
-            push_fields(out, &cells);
+            push_fields(out, &row, cells);
             out.push(b'\n');
             rows += 1;
         }
@@ -211,35 +249,49 @@ fn journey_identity(column: JourneyColumn) -> Option<ResponseColumn> {
         .find(|c| c.name() == name)
 }
 
-/// `activity_user_journey.csv`: one row per event, the time in the column of its type.
-pub(crate) fn render_journey(entries: &[Entry<'_>]) -> Rendered {
+/// What opening a submission's events gave (`None`: it stored none): its status, and why it has no value.
+pub(crate) type EventsOutcome = Option<(AnswerStatus, Option<String>)>;
+
+/// `activity_user_journey.csv`: one row per event, the time in the column of its type. Each submission's
+/// events are decrypted and parsed here, block by block, and dropped once their rows are written; their
+/// outcomes are returned in entry order.
+pub(crate) fn render_journey(
+    entries: &[Entry<'_>],
+    ring: &KeyRing,
+    cells: CsvCells,
+) -> (Rendered, Vec<EventsOutcome>) {
     // The journey's identity columns come first and are all identity columns of `responses.csv`.
     let identity: Vec<usize> = JourneyColumn::ALL
         .iter()
         .map_while(|&c| journey_identity(c).map(|r| r as usize))
         .collect();
     debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
-    render_blocks(&JOURNEY_HEADER, entries, |entry, out| {
-        let Some(events) = &entry.decoded.events else {
-            return 0;
-        };
+    render_blocks_with(&JOURNEY_HEADER, entries, cells, |entry, out| {
         let submission = entry.submission;
-        let prefix = identity_prefix(submission, identity.iter().copied());
+        let Some(decrypted) = decrypt_events(submission, ring) else {
+            return (0, None);
+        };
+        let events: Opened<Event<'_>> = match &decrypted {
+            Ok(outcome) => parse_opened(outcome, "events"),
+            Err(failed) => failed.clone(),
+        };
+        let outcome = Some((events.status, events.reason.clone()));
+        let prefix = identity_prefix(submission, identity.iter().copied(), cells);
         let status = events.status.as_str();
         if !events.usable() {
             out.extend_from_slice(&prefix);
-            push_fields(out, &[""; EVENT_CELLS]);
-            push_fields(out, &[status]);
+            push_fields(out, &[""; EVENT_CELLS], cells);
+            push_fields(out, &[status], cells);
             out.push(b'\n');
-            return 1;
+            return (1, outcome);
         }
         for event in &events.values {
             out.extend_from_slice(&prefix);
-            push_journey_event(out, submission, entry, event);
-            push_fields(out, &[status]);
+            push_journey_event(out, submission, entry, event, cells);
+            push_fields(out, &[status], cells);
             out.push(b'\n');
         }
-        events.values.len() as u64
+        (events.values.len() as u64, outcome)
     })
 }
 
@@ -252,20 +304,20 @@ fn push_journey_event(
     out: &mut Vec<u8>,
     submission: &Submission,
     entry: &Entry<'_>,
-    event: &Event,
+    event: &Event<'_>,
+    csv_cells: CsvCells,
 ) {
     use JourneyColumn as J;
     let cell = |column: J| column as usize - J::ItemId as usize;
-    fn text(value: &Option<Value>) -> &str {
-        value.as_ref().and_then(Value::as_str).unwrap_or_default()
-    }
-    let screen = text(&event.screen);
+    let screen = event_text(event.screen);
+    let screen = screen.as_ref();
     let item_id = screen.rsplit('/').next().unwrap_or_default();
     let visible = submission.slots.iter().filter(|s| !s.item.hidden);
     let found = visible
         .enumerate()
         .find(|(_, slot)| slot.item.id == screen || slot.item.id == item_id);
-    let kind = text(&event.kind);
+    let kind = event_text(event.kind);
+    let kind = kind.as_ref();
     let time_column = match kind {
         "NEXT" => Some(J::PressNextTime),
         "SKIP_POPUP_CONFIRM" => Some(J::PressPopupSkipTime),
@@ -277,11 +329,11 @@ fn push_journey_event(
         "SET_ANSWER" => Some(J::ResponseOptionSelectionTime),
         _ => None,
     };
-    let time = time_column.map(|_| js_string(event.time.as_ref()));
+    let time = time_column.map(|_| event_time(event.time));
     let mut response = String::new();
     let mut cells = [""; EVENT_CELLS];
     if let (Some(column), Some(time)) = (time_column, &time) {
-        cells[cell(column)] = time;
+        cells[cell(column)] = time.as_ref();
     }
     if let Some((index, slot)) = found {
         let item = &slot.item;
@@ -305,7 +357,23 @@ fn push_journey_event(
         }
         cells[cell(J::ItemResponse)] = &response;
     }
-    push_fields(out, &cells);
+    push_fields(out, &cells, csv_cells);
+}
+
+/// An event's time as JavaScript's `String(time)`: an integer's digits as they are, anything else through
+/// [`js_string`] (`undefined` when absent).
+fn event_time(time: Option<&RawValue>) -> Cow<'_, str> {
+    match time.map(RawValue::get) {
+        Some(digits)
+            if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Cow::Borrowed(digits)
+        }
+        Some(other) => Cow::Owned(js_string(
+            serde_json::from_str::<Value>(other).ok().as_ref(),
+        )),
+        None => Cow::Owned(js_string(None)),
+    }
 }
 
 /// How an item becomes wide columns.
@@ -341,7 +409,7 @@ pub(crate) struct WideRendered {
 
 /// `wide/<activity>.csv` for every activity: one row per submission, columns the union over the
 /// activity's versions, in order of first appearance.
-pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
+pub(crate) fn render_wide(entries: &[Entry<'_>], cells: CsvCells) -> Vec<WideRendered> {
     let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
     for entry in entries {
         let id = entry.submission.cell(ResponseColumn::ActivityId);
@@ -359,8 +427,8 @@ pub(crate) fn render_wide(entries: &[Entry<'_>]) -> Vec<WideRendered> {
                 header.extend(item_columns(item));
             }
             let names: Vec<&str> = header.iter().map(String::as_str).collect();
-            let rendered = render_blocks(&names, &group, |entry, out| {
-                push_record(out, &wide_row(entry, &items));
+            let rendered = render_blocks(&names, &group, cells, |entry, out| {
+                push_record(out, &wide_row(entry, &items), cells);
                 1
             });
             let name = group

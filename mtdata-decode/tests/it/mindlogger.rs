@@ -5,6 +5,7 @@ use std::path::Path;
 
 use mtdata_core::Secret;
 use mtdata_core::config::{AppletPassword, AppletPasswords, SecretLocation};
+use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
 use mtdata_core::layout::StudyLayout;
 use mtdata_core::mindlogger::AppletId;
@@ -55,16 +56,16 @@ fn passwords(case_dir: &Path) -> AppletPasswords {
 
 /// Decode a case in a fresh study folder; every file it wrote, as one text.
 fn decode_case(case: &str) -> String {
+    decode_case_with(case, &MindLoggerOptions::default())
+}
+
+/// [`decode_case`] with `options`.
+fn decode_case_with(case: &str, options: &MindLoggerOptions) -> String {
     let case_dir = repo_path(&format!("fixtures/decode/mindlogger/{case}"));
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&case_dir.join("raw_data"), &dir.path().join("raw_data"));
     let layout = StudyLayout::new(dir.path());
-    let outcomes = decode_mindlogger_study(
-        &layout,
-        &passwords(&case_dir),
-        &MindLoggerOptions::default(),
-    )
-    .unwrap();
+    let outcomes = decode_mindlogger_study(&layout, &passwords(&case_dir), options).unwrap();
     let mut text = String::new();
     for outcome in outcomes {
         let summary = outcome.result.unwrap();
@@ -93,6 +94,72 @@ fn decode_case(case: &str) -> String {
 fn every_case_decodes_to_its_snapshot() {
     for case in CASES {
         insta::assert_snapshot!(format!("mindlogger_{case}"), decode_case(case));
+    }
+}
+
+/// Issue 15, fix 8: free text that a spreadsheet would run as a formula is written with a leading `'` in
+/// every table (the snapshot of `formula_text` shows it), and as the data holds it with `CsvCells::Raw`
+/// (`--raw-csv`); numbers are never changed.
+#[test]
+fn formula_cells_are_text_unless_raw() {
+    let notes = [
+        "\"=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\"",
+        "+1 555 0100",
+        "-just a dash",
+        "@SUM(A1)",
+    ];
+    let tables = |text: &str| -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        for part in text.split("== ").skip(1) {
+            let (name, body) = part.split_once(" ==\n").unwrap();
+            files.push((name.to_owned(), body.to_owned()));
+        }
+        files
+    };
+    let safe = decode_case("formula_text");
+    let raw = decode_case_with(
+        "formula_text",
+        &MindLoggerOptions {
+            csv_cells: CsvCells::Raw,
+            ..MindLoggerOptions::default()
+        },
+    );
+    let (safe, raw) = (tables(&safe), tables(&raw));
+    let csv: Vec<_> = safe.iter().filter(|(n, _)| n.ends_with(".csv")).collect();
+    assert_eq!(csv.len(), 3, "responses, journey, one wide table");
+    for ((name, safe), (_, raw)) in safe.iter().zip(&raw) {
+        if !name.ends_with(".csv") {
+            assert_eq!(safe, raw, "{name}");
+            continue;
+        }
+        for note in notes {
+            let quoted = match note.strip_prefix('"') {
+                Some(rest) => format!("\"'{rest}"),
+                None => format!("'{note}"),
+            };
+            assert!(safe.contains(&format!(",{quoted},")), "{name}: {note}");
+            assert!(!safe.contains(&format!(",{note},")), "{name}: {note}");
+            assert!(raw.contains(&format!(",{note},")), "{name}: {note}");
+            assert!(!raw.contains(&quoted), "{name}: {note}");
+        }
+        // A multiple selection's added text has a column of its own in the wide table (elsewhere it
+        // follows `value: ... | text: `, not at the start of a cell).
+        if name.contains("/wide/") {
+            for r in 0..5 {
+                let added = format!(",={r}+cmd,");
+                assert!(
+                    safe.contains(&added.replace(",=", ",'=")),
+                    "{name}: {added}"
+                );
+                assert!(raw.contains(&added), "{name}: {added}");
+            }
+        }
+        assert!(safe.contains(",-5,") && raw.contains(",-5,"), "{name}");
+        assert_eq!(
+            safe.replace('\'', ""),
+            raw.replace('\'', ""),
+            "{name}: nothing but the quotes differs"
+        );
     }
 }
 
