@@ -253,7 +253,7 @@ pub fn export_mindlogger(
     // the applets' answers, which are what a lab needs first.
     let mut girder = None;
     if config.girder
-        && !matches!(options.scale, Scale::Table(_))
+        && !matches!(options.tables, TableSelection::Table(_))
         && let Some(rest) = api.girder()
     {
         let folder = layout.girder_raw();
