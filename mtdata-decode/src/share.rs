@@ -425,12 +425,17 @@ pub fn write_share(out: &Path, manifest: &Manifest<'_>, sets: &[SharedSet]) -> R
             source: Box::new(source),
         }
     };
+    if let Some(set) = sets
+        .iter()
+        .find(|set| !is_folder_safe(&set.visibility.activity_set))
+    {
+        return Err(Error::ShareSetId(mtdata_core::names::shown(
+            &set.visibility.activity_set,
+        )));
+    }
     ensure_private_dir(out).map_err(failed(out))?;
     for set in sets {
         let folder = &set.visibility.activity_set;
-        if !is_folder_safe(folder) {
-            return Err(Error::ShareSetId(mtdata_core::names::shown(folder)));
-        }
         for file in &set.files {
             let path = file
                 .path
@@ -606,6 +611,26 @@ mod tests {
                 proptest::prop_assert!(!text.contains(&id(n)));
             }
         }
+    }
+
+    #[test]
+    fn an_unsafe_set_id_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("share");
+        let mut set = SharedSet {
+            visibility: Visibility::default(),
+            name: "x".into(),
+            files: vec![],
+        };
+        set.visibility.activity_set = "../escape".into();
+        let sets = [set];
+        let manifest = manifest("ra", "2026-03-01T00:00:00Z".into(), &sets);
+        let error = write_share(&out, &manifest, &sets).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "share: activity set id \"../escape\" cannot name a folder (letters, digits, - and _ only)"
+        );
+        assert!(!out.exists());
     }
 
     #[test]
