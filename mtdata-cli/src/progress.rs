@@ -79,6 +79,10 @@ impl Progress for ExportBars {
     fn applet_finished(&mut self, _summary: &AppletSummary) {
         self.finish();
     }
+
+    fn girder_finished(&mut self, _summary: &mtdata_export::mindlogger::GirderSummary) {
+        self.finish();
+    }
 }
 
 impl ExportBars {

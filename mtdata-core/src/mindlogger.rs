@@ -190,6 +190,10 @@ pub struct GirderRunRecord {
     pub users: u64,
     /// The page size asked for (`limit`).
     pub limit: u32,
+    /// Listings the server refused to this account (HTTP 403), described as `GET /folder?...`: what the
+    /// account may not read is not in the walk.
+    #[serde(default)]
+    pub refused: Vec<String>,
     /// Always true; a run file exists only for a complete walk.
     pub complete: bool,
 }

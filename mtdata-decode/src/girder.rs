@@ -196,6 +196,7 @@ mod tests {
             items: 0,
             users: 0,
             limit: 100,
+            refused: Vec::new(),
             complete: true,
         })
         .unwrap()

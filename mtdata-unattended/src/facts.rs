@@ -121,17 +121,19 @@ impl RunFacts {
         }
     }
 
-    /// A MindLogger export: one entry per applet.
+    /// A MindLogger export: one entry per applet, and one for the walk of the Girder structure.
     pub fn mindlogger_export(report: &MindLoggerReport) -> Self {
-        let tables = report
-            .applets
-            .iter()
-            .map(|a| TableFacts {
-                table: format!("applet {}", a.applet),
-                failure: failure(&a.status),
-                ..TableFacts::default()
-            })
-            .collect();
+        let applets = report.applets.iter().map(|a| TableFacts {
+            table: format!("applet {}", a.applet),
+            failure: failure(&a.status),
+            ..TableFacts::default()
+        });
+        let girder = report.girder.iter().map(|g| TableFacts {
+            table: "Girder structure".to_owned(),
+            failure: failure(&g.status),
+            ..TableFacts::default()
+        });
+        let tables = applets.chain(girder).collect();
         RunFacts {
             command: Command::Export,
             outcome: RunOutcome::Finished(Findings {

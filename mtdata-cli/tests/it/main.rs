@@ -7,6 +7,7 @@ mod decode;
 mod doctor;
 mod errors;
 mod export;
+mod girder;
 mod help;
 mod kill;
 mod mindlogger;

@@ -6,6 +6,9 @@
 //! run file is written last: a walk that stops (killed, a server failure, a hostile answer) leaves pages
 //! without a run file, which the loader ignores.
 //!
+//! A listing the server refuses (HTTP 403: the account may not read that parent) is skipped and named in
+//! the summary and the run file; the walk goes on with what the account may read.
+//!
 //! Ids the server sends become file names only as [`GirderId`]s (24 hexadecimal digits); a document with any
 //! other id stops the walk with a message naming it. Names are never used in paths. The walk only reads:
 //! nothing is ever deleted from a MindLogger server.
@@ -42,6 +45,8 @@ pub struct GirderSummary {
     pub users: u64,
     /// Pages saved (of every listing).
     pub pages: u32,
+    /// Listings the server refused to the account (HTTP 403): skipped, the walk goes on without them.
+    pub refused: Vec<String>,
     pub bytes: u64,
     /// `raw_data/girder/`.
     pub folder: PathBuf,
@@ -181,6 +186,7 @@ pub(crate) fn walk(
             items: 0,
             users: 0,
             pages: 0,
+            refused: Vec::new(),
             bytes: 0,
             folder,
             run_file: None,
@@ -257,26 +263,36 @@ impl Walk<'_> {
             let mut query: Vec<(&str, &str)> =
                 owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
             query.extend([("limit", limit.as_str()), ("offset", offset.as_str())]);
-            let fetched =
-                match self
-                    .rest
-                    .list(listing.route(), &query, &mut *self.received, &page_valid)
-                {
-                    Ok(fetched) => fetched,
-                    Err(HttpFailure::Auth(401)) => {
-                        return Err(Error::Auth {
-                            server: self.server.name.clone(),
-                            status: 401,
-                            env: mtdata_core::config::env_name(&self.server.name),
-                        });
-                    }
-                    Err(failure) => {
-                        return Ok(Err(format!(
-                            "{what} page {page} failed after {} tries: {failure}",
-                            self.rest.attempts()
-                        )));
-                    }
-                };
+            let fetched = match self.rest.list(
+                listing.route(),
+                &query,
+                &mut *self.received,
+                &page_valid,
+            ) {
+                Ok(fetched) => fetched,
+                Err(HttpFailure::Auth(401)) => {
+                    return Err(Error::Auth {
+                        server: self.server.name.clone(),
+                        status: 401,
+                        env: mtdata_core::config::env_name(&self.server.name),
+                    });
+                }
+                // Girder refuses a parent the account may not read; what it may read is still walked.
+                Err(HttpFailure::Auth(status)) => {
+                    tracing::warn!(
+                        "{}: {what} page {page} was refused (HTTP {status}); the account may not read it, the walk goes on without it",
+                        self.server.name
+                    );
+                    self.summary.refused.push(what);
+                    return Ok(Ok(ids));
+                }
+                Err(failure) => {
+                    return Ok(Err(format!(
+                        "{what} page {page} failed after {} tries: {failure}",
+                        self.rest.attempts()
+                    )));
+                }
+            };
             let documents: Vec<Listed> = match serde_json::from_slice(&fetched.body) {
                 Ok(documents) => documents,
                 Err(e) => return Ok(Err(format!("{what} page {page}: {e}"))),
@@ -327,6 +343,7 @@ impl Walk<'_> {
             items: self.summary.items,
             users: self.summary.users,
             limit: PAGE_LIMIT,
+            refused: self.summary.refused.clone(),
             complete: true,
         };
         let mut text = serde_json::to_vec_pretty(&record).expect("a run record serializes");

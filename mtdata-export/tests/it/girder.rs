@@ -368,3 +368,62 @@ fn a_fixture_folder_is_served_as_it_is() {
     .unwrap();
     assert!(err.to_string().contains("user.json"), "{err}");
 }
+
+#[test]
+fn the_adherence_fixture_study_is_served_exported_and_read_back() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/report/mindlogger_adherence");
+    let sim = Simulator::start(SimOptions {
+        girder: GirderSource::Fixture(fixture),
+        ..options(small())
+    })
+    .unwrap();
+    let served = sim.girder();
+    assert!(!served.items.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let report = export(&block(
+        &sim,
+        dir.path(),
+        "  GIRDER: true\n  TIMEZONE: America/New_York\n",
+    ));
+    assert_eq!(report.girder.unwrap().status, TableStatus::Done);
+    assert_read_back(dir.path(), &served);
+    let loaded = load_girder(&StudyLayout::new(dir.path())).unwrap();
+    mindlogger_model::girder::GirderTree::build(&loaded.documents).unwrap();
+}
+
+#[test]
+fn a_refused_listing_is_skipped_and_named() {
+    let sim = Simulator::start(options(small())).unwrap();
+    sim.set_fault(Fault::status(403).on_path("/api/v1/item").times(1));
+    let dir = tempfile::tempdir().unwrap();
+    let report = export(&block(&sim, dir.path(), "  GIRDER: true\n"));
+    let girder = report.girder.unwrap();
+    assert_eq!(girder.status, TableStatus::Done);
+    assert_eq!(girder.refused.len(), 1, "{:?}", girder.refused);
+    assert!(
+        girder.refused[0].starts_with("GET /item?folderId="),
+        "{:?}",
+        girder.refused
+    );
+    let record: GirderRunRecord =
+        serde_json::from_slice(&std::fs::read(girder.run_file.unwrap()).unwrap()).unwrap();
+    assert_eq!(record.refused, girder.refused);
+    // The refused folder's items are not in the walk; everything else is.
+    let folder = girder.refused[0].rsplit('=').next().unwrap().to_owned();
+    let loaded = load_girder(&StudyLayout::new(dir.path())).unwrap();
+    let expected: BTreeSet<String> = sim
+        .girder()
+        .items
+        .iter()
+        .filter(|i| i["folderId"] != folder.as_str())
+        .map(|i| i["_id"].as_str().unwrap().to_owned())
+        .collect();
+    let read: BTreeSet<String> = loaded
+        .documents
+        .items
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(read, expected);
+}

@@ -382,3 +382,80 @@ fn faults_hit_their_path_and_live_answers_arrive_between_pages() {
     assert!(sim.submit(&second).is_some());
     assert_eq!(sim.answer_ids(&second).len(), 13);
 }
+
+#[test]
+fn v1_girder_listings_page_filter_and_need_a_token() {
+    let sim = Simulator::start(small(MindLoggerApi::V1)).unwrap();
+    let served = sim.girder();
+    let v1 = V1::login(&sim, sim.manager()).unwrap();
+    let ids = |body: Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Paging with limit and offset: pages of 5 users put together are every user, in order.
+    let mut users = Vec::new();
+    for offset in (0..served.users.len() + 5).step_by(5) {
+        users.extend(ids(json_of(
+            v1.get(&format!("user?limit=5&offset={offset}")),
+        )));
+    }
+    assert_eq!(users, served.ids(mtdata_sim::mindlogger::GirderKind::User));
+    assert_eq!(
+        ids(json_of(v1.get("user?limit=0"))).len(),
+        served.users.len(),
+        "limit 0 is everything"
+    );
+    // Folders by parent, items by folder.
+    let collection = served.collections[0]["_id"].as_str().unwrap();
+    let sets = ids(json_of(v1.get(&format!(
+        "folder?parentType=collection&parentId={collection}&limit=100"
+    ))));
+    assert_eq!(sets.len(), 3);
+    let expected: Vec<&Value> = served
+        .folders
+        .iter()
+        .filter(|f| f["parentId"] == collection)
+        .collect();
+    assert_eq!(sets.len(), expected.len());
+    let responses = served
+        .items
+        .iter()
+        .find(|i| i["meta"]["completed"].is_string())
+        .unwrap()["folderId"]
+        .as_str()
+        .unwrap();
+    let items = ids(json_of(
+        v1.get(&format!("item?folderId={responses}&limit=1000")),
+    ));
+    let held = served
+        .items
+        .iter()
+        .filter(|i| i["folderId"] == responses)
+        .count();
+    assert_eq!(items.len(), held);
+    // Girder's refusals: parameters missing, a parent type it does not know, no token.
+    for (path, status) in [
+        ("folder?parentId=x", 400),
+        (
+            &*format!("folder?parentType=group&parentId={collection}"),
+            400,
+        ),
+        ("item", 400),
+        ("user?limit=many", 400),
+    ] {
+        assert_eq!(v1.get(path).status(), status, "{path}");
+    }
+    let anonymous = client()
+        .get(format!("{}collection", sim.base_url()))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let delete = v1.call(client().delete(format!("{}folder", sim.base_url())));
+    assert_eq!(delete.status(), 405);
+    // A v2 server has no Girder structure.
+    let v2 = Simulator::start(small(MindLoggerApi::V2)).unwrap();
+    assert_eq!(v2.girder(), Default::default());
+}

@@ -1,5 +1,6 @@
 //! `mtdata export` for a MindLogger block: read the applet passwords from their sources (only the program
-//! reads the environment and files), export, print one line per applet and one for the server.
+//! reads the environment and files), export, print one line per applet, one for the Girder structure when
+//! the block says `GIRDER: true`, and one for the server.
 
 use mtdata_core::config::{MindLoggerConfig, ServerConfig};
 use mtdata_export::mindlogger::{MindLoggerReport, export_mindlogger};
@@ -46,22 +47,43 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
                     TableStatus::NothingNew => "nothing new".to_owned(),
                     _ => format!("{} new", applet.new_answers),
                 };
-                let mut text = format!(
-                    "{pages}, {} answers ({new}), {}",
+                format!(
+                    "{pages}, {} answers ({new}), {}{}",
                     applet.answers,
-                    human_bytes(applet.bytes)
-                );
-                if let Some(run) = &applet.run_file {
-                    let shown = run.strip_prefix(root).unwrap_or(run);
-                    text.push_str(&format!(" -> {}", shown.display()));
-                }
-                text
+                    human_bytes(applet.bytes),
+                    saved_to(root, applet.run_file.as_deref())
+                )
             }
         };
         lines.push(format!(
             "{}  {name:<width$}  {}  {text}",
             report.server, applet.applet
         ));
+    }
+    if let Some(girder) = &report.girder {
+        let text = match &girder.status {
+            TableStatus::Failed(why) => {
+                failed += 1;
+                format!("FAILED: {why}")
+            }
+            _ => {
+                let refused = match girder.refused.len() {
+                    0 => String::new(),
+                    n => format!("; {n} listings refused to the account (HTTP 403), not walked"),
+                };
+                format!(
+                    "{} collections, {} folders, {} items, {} users; {} pages, {}{}{refused}",
+                    girder.collections,
+                    girder.folders,
+                    girder.items,
+                    girder.users,
+                    girder.pages,
+                    human_bytes(girder.bytes),
+                    saved_to(root, girder.run_file.as_deref())
+                )
+            }
+        };
+        lines.push(format!("{}  Girder structure  {text}", report.server));
     }
     lines.push(format!(
         "{}: {} applets ({}), {new_answers} new answers, {failed} failed; study folder {}",
@@ -71,4 +93,12 @@ pub fn summary_lines(report: &MindLoggerReport) -> Vec<String> {
         root.display()
     ));
     lines
+}
+
+/// ` -> <run file>` relative to the study folder, or nothing when no run file was written.
+fn saved_to(root: &std::path::Path, run: Option<&std::path::Path>) -> String {
+    match run {
+        Some(run) => format!(" -> {}", run.strip_prefix(root).unwrap_or(run).display()),
+        None => String::new(),
+    }
 }
