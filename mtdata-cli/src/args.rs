@@ -92,7 +92,7 @@ pub enum Command {
     Doctor(commands::doctor::DoctorArgs),
     /// Print a crontab line and a systemd service and timer for unattended export
     Cron(commands::cron::CronArgs),
-    /// Write the MindLogger data one account may see, by its roles, into a folder of its own
+    /// Write the MindLogger data one account may see into a folder of its own
     Share(commands::share::ShareArgs),
 }
 

@@ -425,12 +425,17 @@ pub fn write_share(out: &Path, manifest: &Manifest<'_>, sets: &[SharedSet]) -> R
             source: Box::new(source),
         }
     };
+    if let Some(set) = sets
+        .iter()
+        .find(|set| !is_folder_safe(&set.visibility.activity_set))
+    {
+        return Err(Error::ShareSetId(mtdata_core::names::shown(
+            &set.visibility.activity_set,
+        )));
+    }
     ensure_private_dir(out).map_err(failed(out))?;
     for set in sets {
         let folder = &set.visibility.activity_set;
-        if !is_folder_safe(folder) {
-            return Err(Error::ShareSetId(mtdata_core::names::shown(folder)));
-        }
         for file in &set.files {
             let path = file
                 .path
@@ -574,6 +579,58 @@ mod tests {
                 (GIRDER_RESPONSES_FILE, 0, 0)
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever the rows and the visible users: every row of a visible respondent naming only visible
+        /// people is kept, byte for byte and in order, and no other user's id or answer is in the output.
+        #[test]
+        fn only_visible_people_get_through(
+            rows in proptest::collection::vec((0usize..5, proptest::option::of(0usize..5), "[a-z ,\"\n]{0,8}"), 0..30),
+            seen in proptest::collection::btree_set(0usize..5, 0..5),
+        ) {
+            let id = |n: usize| format!("user{n}x");
+            let visible: BTreeSet<String> = seen.iter().map(|&n| id(n)).collect();
+            let mut csv = b"userId,target_id,item_response\n".to_vec();
+            let mut expected = csv.clone();
+            for (n, (user, target, text)) in rows.iter().enumerate() {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                let answer = format!("answer{n}x of {}: {text}", id(*user));
+                writer.write_record([id(*user), target.map(id).unwrap_or_default(), answer]).unwrap();
+                let line = writer.into_inner().unwrap();
+                csv.extend_from_slice(&line);
+                if seen.contains(user) && target.is_none_or(|t| seen.contains(&t)) {
+                    expected.extend_from_slice(&line);
+                }
+            }
+            let rule = People { respondent: "userId", others: vec!["target_id"], visible: &visible };
+            let shared = filter_csv(&csv, &["userId"], |row| rule.all_visible(row)).unwrap();
+            proptest::prop_assert_eq!(&shared.bytes, &expected);
+            let text = String::from_utf8(shared.bytes).unwrap();
+            for n in (0..5).filter(|n| !seen.contains(n)) {
+                proptest::prop_assert!(!text.contains(&id(n)));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unsafe_set_id_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("share");
+        let mut set = SharedSet {
+            visibility: Visibility::default(),
+            name: "x".into(),
+            files: vec![],
+        };
+        set.visibility.activity_set = "../escape".into();
+        let sets = [set];
+        let manifest = manifest("ra", "2026-03-01T00:00:00Z".into(), &sets);
+        let error = write_share(&out, &manifest, &sets).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "share: activity set id \"../escape\" cannot name a folder (letters, digits, - and _ only)"
+        );
+        assert!(!out.exists());
     }
 
     #[test]

@@ -257,8 +257,22 @@ fn read_meta<T: DeserializeOwned + Default>(
     if meta.is_null() {
         return Ok(T::default());
     }
-    serde_json::from_value(meta.clone())
-        .map_err(|error| girder(kind, id, "meta", GirderProblem::Meta(error.to_string())))
+    serde_json::from_value(meta.clone()).map_err(|error| {
+        // Every field of these metadata types has a default, so the first key that does not read on its
+        // own is the field at fault.
+        let field = meta
+            .as_object()
+            .and_then(|object| {
+                object.iter().find_map(|(key, value)| {
+                    let alone = Value::Object([(key.clone(), value.clone())].into_iter().collect());
+                    serde_json::from_value::<T>(alone)
+                        .is_err()
+                        .then(|| format!("meta.{key}"))
+                })
+            })
+            .unwrap_or_else(|| "meta".to_owned());
+        girder(kind, id, field, GirderProblem::Meta(error.to_string()))
+    })
 }
 
 fn girder(kind: DocumentKind, id: &str, field: impl Into<String>, problem: GirderProblem) -> Error {

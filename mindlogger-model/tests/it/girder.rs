@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use mindlogger_model::girder::{
-    ActivitySetMeta, Days, Due, GirderDocuments, GirderTree, Members, NotificationSpec,
-    Notifications, Reason, ResponseItemMeta, Schedule, TimeOfDaySpec, VersionMeta, expand,
-    visible_users,
+    ActivitySetMeta, Days, Due, Folder, GirderDocuments, GirderTree, Item, Members,
+    NotificationSpec, Notifications, ParentType, Reason, ResponseItemMeta, Schedule, TimeOfDaySpec,
+    User, VersionMeta, expand, visible_users,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -353,6 +353,32 @@ fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 /é]{0,12}"
 }
 
+fn id() -> impl Strategy<Value = String> {
+    "[a-f0-9]{24}"
+}
+
+fn parent() -> impl Strategy<Value = ParentType> {
+    prop::sample::select(vec![
+        ParentType::Collection,
+        ParentType::Folder,
+        ParentType::User,
+    ])
+}
+
+/// Fields the model does not name, kept as they are.
+fn extra() -> impl Strategy<Value = BTreeMap<String, serde_json::Value>> {
+    prop::collection::btree_map(
+        "x[a-zA-Z]{1,6}",
+        prop_oneof![
+            text().prop_map(|t| json!(t)),
+            (0i64..1000).prop_map(|n| json!(n)),
+            Just(json!(null)),
+            Just(json!({"a": [1, true]}))
+        ],
+        0..3,
+    )
+}
+
 fn id_list() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec("[a-f0-9]{4}", 0..3)
 }
@@ -479,11 +505,25 @@ proptest! {
     }
 
     #[test]
-    fn documents_round_trip(seed in 0usize..1) {
+    fn documents_round_trip(
+        folders in prop::collection::vec((id(), text(), id(), parent(), prop::option::of(text()), extra()), 0..4),
+        items in prop::collection::vec((id(), text(), id(), extra()), 0..4),
+        users in prop::collection::vec((id(), text(), prop::option::of(text()), id_list(), extra()), 0..3),
+    ) {
+        let folders = folders.into_iter().map(|(id, name, parent_id, parent_collection, created, other)| Folder {
+            id, name, parent_id, parent_collection, base_parent_id: None, base_parent_type: Some(parent_collection),
+            meta: json!({"shortName": "x"}), created, updated: None, other,
+        }).collect();
+        let items = items.into_iter().map(|(id, name, folder_id, other)| Item {
+            id, name, folder_id, meta: serde_json::Value::Null, created: None, updated: None, other,
+        }).collect();
+        let users = users.into_iter().map(|(id, login, email, groups, other)| User { id, login, email, groups, other }).collect();
+        let documents = GirderDocuments { collections: vec![], folders, items, users };
+        let text = serde_json::to_string(&documents).unwrap();
+        prop_assert_eq!(serde_json::from_str::<GirderDocuments>(&text).unwrap(), documents);
         // The fixture study, written and read back, is the same documents.
-        let _ = seed;
-        let documents = load(&fixtures().join("study.json"));
-        let value = serde_json::to_value(&documents).unwrap();
-        prop_assert_eq!(serde_json::from_value::<GirderDocuments>(value).unwrap(), documents);
+        let study = load(&fixtures().join("study.json"));
+        let value = serde_json::to_value(&study).unwrap();
+        prop_assert_eq!(serde_json::from_value::<GirderDocuments>(value).unwrap(), study);
     }
 }

@@ -306,3 +306,78 @@ fn help_explains_the_roles_with_an_example() {
     assert_eq!(output.status.code(), Some(0));
     insta::assert_snapshot!("share_help", String::from_utf8(output.stdout).unwrap());
 }
+
+#[test]
+fn an_owner_gets_every_row_of_the_set_named() {
+    let decoded = export_and_decode();
+    let girder = girder(&decoded, LONER);
+    let file = decoded.study.dir.path().join("girder.json");
+    std::fs::write(&file, serde_json::to_vec(&girder).unwrap()).unwrap();
+    let out = decoded.study.dir.path().join("share-for-pi");
+    let output = mtdata()
+        .arg("--config")
+        .arg(&decoded.study.config)
+        .args([
+            "share",
+            "ema",
+            "--account",
+            OWNER,
+            "--activity-set",
+            &decoded.applet,
+            "--girder",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", render(&output));
+    let source = applet_dir(&decoded.study.root(), &decoded.applet);
+    for table in [
+        RESPONSES_FILE,
+        mtdata_core::decoded::mindlogger::JOURNEY_FILE,
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(&decoded.applet).join(table)).unwrap(),
+            std::fs::read(source.join(table)).unwrap(),
+            "{table}"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let users = manifest["activity_sets"][0]["users"].as_array().unwrap();
+    assert!(
+        users
+            .iter()
+            .all(|u| u["reason"] == json!({"role": "owner"}))
+    );
+    let respondents: BTreeSet<&str> = decoded
+        .rows
+        .iter()
+        .map(|row| row[ResponseColumn::UserId.name()].as_str())
+        .collect();
+    assert_eq!(users.len(), respondents.len());
+
+    let missing = mtdata()
+        .arg("--config")
+        .arg(&decoded.study.config)
+        .args([
+            "share",
+            "ema",
+            "--account",
+            OWNER,
+            "--activity-set",
+            "64f0c2e1a9b8c7d6e5f40000",
+            "--girder",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(decoded.study.dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr),
+        "error: no activity set \"64f0c2e1a9b8c7d6e5f40000\" in the Girder structure\n"
+    );
+}
