@@ -69,7 +69,7 @@ pub enum Command {
     Export(commands::export::ExportArgs),
     /// Decrypt raw JSON backups into one CSV per table in active_data/
     Decode(commands::decode::DecodeArgs),
-    /// Integrity reports against the study schedule (scale, client)
+    /// Integrity and adherence reports (scale, client, adherence)
     Report(commands::report::ReportArgs),
     /// Per-table check: missing cells, duplicates, out-of-range values
     Status(commands::status::StatusArgs),
