@@ -433,15 +433,65 @@ fn v1_activity(applet: &Value, response: &DataResponse) -> ActivityDef {
     }
 }
 
-/// A v1 response as a submission: its items in the activity's order (items the order does not list
-/// follow, in the response's order), each with the version of the item its applet version had.
+/// A v1 response as a submission: its items in the activity's order, its stored answers and events,
+/// its identity columns, its flag and the fingerprint that finds copies of it on other pages.
 fn v1_submission(
     page: &AppletDataPage,
     applet: &Value,
     response: &DataResponse,
     activity: Arc<ActivityDef>,
 ) -> Submission {
-    use ResponseColumn as C;
+    let slots = v1_slots(page, applet, response, &activity);
+    let source = page.data_source(&response.id);
+    let key_index = source.as_ref().and_then(|s| s.key);
+    let user_key = key_index.and_then(|k| page.key(k));
+    let answers = match &source {
+        Some(source) => Stored::Text(source.data.clone()),
+        None if !response.data.is_empty() => Stored::Plain(Value::Null),
+        None => Stored::Missing,
+    };
+    let (events, events_key) = v1_events(page, response);
+    let start_ms = epoch_millis(response.response_started.as_ref());
+    let scheduled = epoch_millis(response.response_scheduled.as_ref());
+    // The content of a copy, free of this page's indices: the response, and what its indices point to.
+    let mut content = serde_json::to_value(response).unwrap_or_default();
+    if let Value::Object(object) = &mut content {
+        object.remove("events");
+    }
+    let fingerprint_source = serde_json::json!([
+        content,
+        source.as_ref().map(|s| &s.data),
+        key_index.and_then(|k| page.keys.get(k)),
+        match &events {
+            Stored::Text(text) => Value::String(text.clone()),
+            Stored::Plain(value) => value.clone(),
+            Stored::Missing => Value::Null,
+        },
+        events_key,
+        page.sub_scale_source(&response.id).map(|s| s.data),
+    ]);
+    Submission {
+        id: response.id.clone(),
+        identity: v1_identity(response, &activity, start_ms, scheduled),
+        start_ms,
+        slots: Arc::new(slots),
+        answers,
+        events,
+        user_key,
+        flag: v1_flag(response, scheduled, start_ms),
+        zero_based_months: true,
+        fingerprint: xxhash_rust::xxh3::xxh3_128(fingerprint_source.to_string().as_bytes()),
+    }
+}
+
+/// A v1 response's items in the activity's order (items the order does not list follow, in the
+/// response's order), each with the version of the item its applet version had.
+fn v1_slots(
+    page: &AppletDataPage,
+    applet: &Value,
+    response: &DataResponse,
+    activity: &ActivityDef,
+) -> Vec<Slot> {
     let version = response.version.as_deref().unwrap_or_default();
     let mut iris: Vec<&str> = activity
         .items
@@ -454,8 +504,7 @@ fn v1_submission(
             iris.push(iri);
         }
     }
-    let slots: Vec<Slot> = iris
-        .iter()
+    iris.iter()
         .enumerate()
         .map(|(index, iri)| {
             let definition = page
@@ -479,16 +528,12 @@ fn v1_submission(
                 position,
             }
         })
-        .collect();
-    let source = page.data_source(&response.id);
-    let key_index = source.as_ref().and_then(|s| s.key);
-    let user_key = key_index.and_then(|k| page.key(k));
-    let answers = match &source {
-        Some(source) => Stored::Text(source.data.clone()),
-        None if !response.data.is_empty() => Stored::Plain(Value::Null),
-        None => Stored::Missing,
-    };
-    let (events, events_key) = match &response.events {
+        .collect()
+}
+
+/// A v1 response's events: an index into the page's event sources (with its key), or a plain list.
+fn v1_events<'p>(page: &'p AppletDataPage, response: &DataResponse) -> (Stored, Option<&'p Value>) {
+    match &response.events {
         Some(Value::Number(n)) => match n.as_u64().and_then(|i| page.event_source(i as usize)) {
             Some(source) => (
                 Stored::Text(source.data),
@@ -498,7 +543,17 @@ fn v1_submission(
         },
         Some(list @ Value::Array(_)) => (Stored::Plain(list.clone()), None),
         _ => (Stored::Missing, None),
-    };
+    }
+}
+
+/// The identity columns of a v1 response's rows.
+fn v1_identity(
+    response: &DataResponse,
+    activity: &ActivityDef,
+    start_ms: Option<i64>,
+    scheduled: Option<i64>,
+) -> Vec<String> {
+    use ResponseColumn as C;
     let mut cells = identity();
     set(&mut cells, C::UserId, response.user_id.as_deref());
     set(&mut cells, C::SecretUserId, response.mrn.as_deref());
@@ -508,9 +563,7 @@ fn v1_submission(
     set(&mut cells, C::ActivityId, Some(&response.activity.id));
     set(&mut cells, C::ActivityName, Some(&activity.name));
     set(&mut cells, C::ActivitySubmissionId, Some(&response.id));
-    let start_ms = epoch_millis(response.response_started.as_ref());
     let end_ms = epoch_millis(response.response_completed.as_ref());
-    let scheduled = epoch_millis(response.response_scheduled.as_ref());
     set(
         &mut cells,
         C::ActivityStartTime,
@@ -536,43 +589,19 @@ fn v1_submission(
         C::ActivitySubmissionReviewId,
         review.and_then(Value::as_str),
     );
+    cells
+}
+
+/// The admin's flag of a v1 response: missed (scheduled, never started), incomplete (timed out) or
+/// completed.
+fn v1_flag(response: &DataResponse, scheduled: Option<i64>, start_ms: Option<i64>) -> &'static str {
     let timed_out = response
         .timeout
         .as_ref()
         .is_some_and(|t| t.as_f64().is_some_and(|t| t != 0.0) || t.as_bool() == Some(true));
-    let flag = match (scheduled, start_ms) {
+    match (scheduled, start_ms) {
         (Some(_), None) => "missed",
         (_, Some(_)) if timed_out => "incomplete",
         _ => "completed",
-    };
-    // The content of a copy, free of this page's indices: the response, and what its indices point to.
-    let mut content = serde_json::to_value(response).unwrap_or_default();
-    if let Value::Object(object) = &mut content {
-        object.remove("events");
-    }
-    let key_value = key_index.and_then(|k| page.keys.get(k));
-    let fingerprint_source = serde_json::json!([
-        content,
-        source.as_ref().map(|s| &s.data),
-        key_value,
-        match &events {
-            Stored::Text(text) => Value::String(text.clone()),
-            Stored::Plain(value) => value.clone(),
-            Stored::Missing => Value::Null,
-        },
-        events_key,
-        page.sub_scale_source(&response.id).map(|s| s.data),
-    ]);
-    Submission {
-        id: response.id.clone(),
-        identity: cells,
-        start_ms,
-        slots: Arc::new(slots),
-        answers,
-        events,
-        user_key,
-        flag,
-        zero_based_months: true,
-        fingerprint: xxhash_rust::xxh3::xxh3_128(fingerprint_source.to_string().as_bytes()),
     }
 }
