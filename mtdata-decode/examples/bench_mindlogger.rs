@@ -43,6 +43,7 @@ use bench_support::{cpu_seconds, decode_mindtrails, load_average, write_mindtrai
 
 const APPLET: &str = "5e1f0c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b";
 
+/// Arguments, rounds of both decodes, then the medians: one straight script (reason for the length).
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: usize| {

@@ -257,7 +257,8 @@ fn tree(users: usize, first: NaiveDate, last: NaiveDate, tz: Tz) -> GirderTree {
 
 /// The baseline: the same rules, done the obvious way. Per (user, activity): expand every day
 /// again, then for each occurrence scan all of the user's completions for the earliest one inside
-/// its span not taken yet; completions left over are local-dated one by one.
+/// its span not taken yet; completions left over are local-dated one by one. Kept in one piece so it
+/// can be read against the rules (reason for the length).
 fn baseline(
     tree: &GirderTree,
     options: &AdherenceOptions,

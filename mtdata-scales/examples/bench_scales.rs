@@ -62,6 +62,8 @@ fn generate(rows: usize) -> String {
     out
 }
 
+/// One measurement after the other, each printed as it ends, so the output follows the code
+/// (reason for the length).
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows: usize = std::env::args()
         .nth(1)

@@ -251,30 +251,14 @@ pub fn export_mindlogger(
     }
     // The Girder structure is walked whole on every run of every applet (not for one applet id), after
     // the applets' answers, which are what a lab needs first.
-    let mut girder = None;
-    if config.girder
-        && !matches!(options.tables, TableSelection::Table(_))
-        && let Some(rest) = api.girder()
-    {
-        let folder = layout.girder_raw();
-        stale_files_removed += fsutil::remove_stale_temp_files(&folder)?;
-        progress.table_started("Girder structure", None);
-        let summary = girder::walk(server, rest, folder, &mut |n| progress.bytes_received(n))?;
-        match &summary.status {
-            TableStatus::Failed(why) => tracing::error!("{} Girder structure: {why}", server.name),
-            _ => tracing::info!(
-                "{} Girder structure: {} collections, {} folders, {} items, {} users in {} pages",
-                server.name,
-                summary.collections,
-                summary.folders,
-                summary.items,
-                summary.users,
-                summary.pages
-            ),
+    let girder = match api.girder() {
+        Some(rest) if config.girder && !matches!(options.tables, TableSelection::Table(_)) => {
+            let folder = layout.girder_raw();
+            stale_files_removed += fsutil::remove_stale_temp_files(&folder)?;
+            Some(walk_girder(server, rest, folder, progress)?)
         }
-        progress.girder_finished(&summary);
-        girder = Some(summary);
-    }
+        _ => None,
+    };
     Ok(MindLoggerReport {
         server: server.name.clone(),
         api: config.api,
@@ -283,6 +267,31 @@ pub fn export_mindlogger(
         stale_files_removed,
         girder,
     })
+}
+
+/// Walk the Girder structure into `folder`, logged and shown like a table.
+fn walk_girder(
+    server: &ServerConfig,
+    rest: &mut dyn girder::GirderRest,
+    folder: std::path::PathBuf,
+    progress: &mut dyn Progress,
+) -> Result<GirderSummary> {
+    progress.table_started("Girder structure", None);
+    let summary = girder::walk(server, rest, folder, &mut |n| progress.bytes_received(n))?;
+    match &summary.status {
+        TableStatus::Failed(why) => tracing::error!("{} Girder structure: {why}", server.name),
+        _ => tracing::info!(
+            "{} Girder structure: {} collections, {} folders, {} items, {} users in {} pages",
+            server.name,
+            summary.collections,
+            summary.folders,
+            summary.items,
+            summary.users,
+            summary.pages
+        ),
+    }
+    progress.girder_finished(&summary);
+    Ok(summary)
 }
 
 /// The applets to export: the listed ones `APPLETS` selects (and ids it names that the list lacks, which the

@@ -183,7 +183,8 @@ fn plans(days: u32, start: NaiveDate) -> Vec<ActivityPlan> {
     ]
 }
 
-/// Generate the structure.
+/// Generate the structure. One function on purpose (reason for the length): it reads top to bottom as
+/// the study it describes (sets, members, activities and versions, then users and their responses).
 pub fn generate(opts: &GirderOptions) -> GirderStructure {
     let mut g = Gen {
         rng: StdRng::seed_from_u64(opts.seed),
