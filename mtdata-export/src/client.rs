@@ -90,6 +90,15 @@ impl HttpFailure {
         }
     }
 
+    /// "failed after N tries: …" for a failure that was retried, "failed: …" for one that is not
+    /// worth retrying (tried once).
+    pub(crate) fn failed(&self, attempts: u32) -> String {
+        match self.retryable() {
+            true => format!("failed after {attempts} tries: {self}"),
+            false => format!("failed: {self}"),
+        }
+    }
+
     fn retryable(&self) -> bool {
         match self {
             HttpFailure::Status(s) => *s >= 500 || *s == 429 || *s == 408,
@@ -352,6 +361,20 @@ pub(crate) fn transport(e: reqwest::Error) -> HttpFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_retried_failures_say_how_often_they_were_tried() {
+        assert_eq!(
+            HttpFailure::Status(503).failed(4),
+            "failed after 4 tries: HTTP 503"
+        );
+        assert_eq!(HttpFailure::Status(400).failed(4), "failed: HTTP 400");
+        assert!(
+            HttpFailure::TooLarge("an answer over 1 GiB".into())
+                .failed(4)
+                .starts_with("failed: ")
+        );
+    }
 
     #[test]
     fn backoff_doubles() {

@@ -688,8 +688,8 @@ impl TableJob<'_> {
                 }
                 Err(failure) => {
                     return Ok(Err(format!(
-                        "download failed after {} tries: {failure}; the next run tries again",
-                        retry.attempts
+                        "download {}; the next run tries again",
+                        failure.failed(retry.attempts)
                     )));
                 }
             };

@@ -288,8 +288,8 @@ impl Walk<'_> {
                 }
                 Err(failure) => {
                     return Ok(Err(format!(
-                        "{what} page {page} failed after {} tries: {failure}",
-                        self.rest.attempts()
+                        "{what} page {page} {}",
+                        failure.failed(self.rest.attempts())
                     )));
                 }
             };

@@ -462,7 +462,8 @@ pub(crate) fn applet_failure<T>(
             "{what}: the server has no applet {applet} (HTTP 404); check APPLETS"
         ))),
         other => Ok(Err(format!(
-            "{what} failed after {attempts} tries: {other}; the next run tries again"
+            "{what} {}; the next run tries again",
+            other.failed(attempts)
         ))),
     }
 }
