@@ -25,14 +25,13 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use mindlogger_model::girder::{ActivitySet, Reason, ResponseRecord, Visibility};
 use mtdata_core::decoded::mindlogger::{
     JOURNEY_FILE, JourneyColumn, RESPONSES_FILE, ResponseColumn, WIDE_FOLDER,
 };
-use mtdata_core::fsutil::{AtomicFile, ensure_private_dir};
+use mtdata_core::fsutil::{self, ensure_private_dir};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -444,24 +443,13 @@ pub fn write_share(out: &Path, manifest: &Manifest<'_>, sets: &[SharedSet]) -> R
             if let Some(parent) = path.parent() {
                 ensure_private_dir(parent).map_err(failed(parent))?;
             }
-            write_file(&path, &file.bytes).map_err(failed(&path))?;
+            fsutil::write_atomic(&path, &file.bytes).map_err(failed(&path))?;
         }
     }
     let mut bytes = serde_json::to_vec_pretty(manifest).unwrap_or_default();
     bytes.push(b'\n');
     let path = out.join(MANIFEST_FILE);
-    write_file(&path, &bytes).map_err(failed(&path))
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> mtdata_core::Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes)
-        .map_err(|source| mtdata_core::error::Error::Io {
-            action: "cannot write",
-            path: path.to_owned(),
-            source,
-        })?;
-    file.commit().map(|_| ())
+    fsutil::write_atomic(&path, &bytes).map_err(failed(&path))
 }
 
 #[cfg(test)]
