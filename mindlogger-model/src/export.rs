@@ -1,7 +1,10 @@
 //! Serde types for the v1 (Girder) response items and the v2 `GET /answers/applet/{id}/data` export.
 //!
-//! Every type keeps the fields it does not name in `other`, and every named field but the few an answer
-//! cannot do without is optional: servers of different years send different fields.
+//! Every type but [`Answer`] keeps the fields it does not name in `other`, and every named field but the
+//! few an answer cannot do without is optional: servers of different years send different fields. An
+//! [`Answer`] ignores the fields it does not name: a decode reads 10^5 of them, each several kilobytes,
+//! and keeping the rest would buffer every field of each (serde's `flatten`) for nothing the decode uses;
+//! the byte-exact page in `raw_data/` keeps them all.
 
 use std::collections::BTreeMap;
 
@@ -162,8 +165,6 @@ pub struct Answer {
     pub reviewed_flow_submit_id: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
 }
 
 impl Answer {

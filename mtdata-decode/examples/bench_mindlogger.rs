@@ -21,6 +21,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 #![recursion_limit = "256"]
 
+// The allocator of the `mtdata` binary, so that both decodes run as they do for its users.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "bench_support/mod.rs"]
 mod bench_support;
 #[path = "mindlogger_pages/mod.rs"]

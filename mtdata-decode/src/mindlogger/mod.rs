@@ -29,8 +29,10 @@ use std::path::{Path, PathBuf};
 
 use mtdata_core::config::AppletPasswords;
 use mtdata_core::csv_cell::CsvCells;
-use mtdata_core::decoded::mindlogger::{JOURNEY_FILE, RESPONSES_FILE, SUMMARY_FILE, WIDE_FOLDER};
-use mtdata_core::fsutil::{AtomicFile, ensure_private_dir};
+use mtdata_core::decoded::mindlogger::{
+    JOURNEY_FILE, JOURNEY_HEADER, RESPONSES_FILE, RESPONSES_HEADER, SUMMARY_FILE, WIDE_FOLDER,
+};
+use mtdata_core::fsutil::{AtomicFile, ensure_private_dir, write_atomic};
 use mtdata_core::layout::StudyLayout;
 use mtdata_core::mindlogger::AppletId;
 use mtdata_crypto::Backend;
@@ -46,7 +48,10 @@ use crate::error::{Error, Result};
 use crate::summary::FileProblem;
 use decrypt::{Decoded, decode_submission};
 use pages::{Submission, parse_page};
-use tables::{Entry, EventsOutcome, Rendered, render_journey, render_responses, render_wide};
+use tables::{
+    Entry, EventsOutcome, Rendered, WidePlan, header_line, render_journey, render_responses,
+    render_wide, wide_plans,
+};
 
 /// How to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,41 +94,145 @@ pub fn decode_applet(
     ring: &KeyRing,
     options: &MindLoggerOptions,
 ) -> DecodedApplet {
-    let tables = decode_tables(raw, ring, options);
+    let open = |wide: &[WideTable]| {
+        Ok(TableWriters {
+            responses: Vec::new(),
+            journey: Vec::new(),
+            wide: vec![Vec::new(); wide.len()],
+        })
+    };
+    let Ok((summary, tables)) =
+        in_pool(options, || decode_into(raw, ring, options.csv_cells, open));
     DecodedApplet {
-        responses: tables.responses.concat(),
-        journey: tables.journey.concat(),
-        wide: tables
+        responses: tables.responses,
+        journey: tables.journey,
+        wide: summary
             .wide
             .iter()
-            .map(|(file, rendered)| (file.clone(), rendered.concat()))
+            .map(|table| table.file.clone())
+            .zip(tables.wide)
             .collect(),
-        summary: tables.summary,
+        summary,
     }
 }
 
-/// The tables of one applet as rendered, in blocks: [`DecodedApplet`] without joining them.
-struct Tables {
-    summary: AppletSummary,
+/// Run `work` on `options.threads` threads (all cores when `None`).
+fn in_pool<R: Send>(options: &MindLoggerOptions, work: impl FnOnce() -> R + Send) -> R {
+    let Some(threads) = options.threads else {
+        return work();
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.get())
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// Submissions rendered per wave: the tables are written a wave at a time, so a decode holds two waves of
+/// rendered CSV (tens of MB) instead of all of it (a gigabyte for 10^5 answers).
+const WAVE: usize = 4096;
+
+/// Where a table's bytes go: memory ([`decode_applet`]) or a file being written atomically.
+trait TableOut: Send {
+    type Error: Send;
+    fn put(&mut self, bytes: &[u8]) -> std::result::Result<(), Self::Error>;
+}
+
+impl TableOut for Vec<u8> {
+    type Error = std::convert::Infallible;
+
+    fn put(&mut self, bytes: &[u8]) -> std::result::Result<(), Self::Error> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// A table file of an applet, named in its errors.
+struct TableFile {
+    file: AtomicFile,
+    path: PathBuf,
+    applet: String,
+}
+
+impl TableFile {
+    fn create(applet: &str, path: PathBuf) -> Result<TableFile> {
+        let file = AtomicFile::create(&path).map_err(write_error(applet, &path))?;
+        Ok(TableFile {
+            file,
+            path,
+            applet: applet.to_owned(),
+        })
+    }
+
+    fn commit(self) -> Result<()> {
+        let TableFile { file, path, applet } = self;
+        file.commit().map(drop).map_err(write_error(&applet, &path))
+    }
+}
+
+impl TableOut for TableFile {
+    type Error = Error;
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.file.write_all(bytes).map_err(|source| {
+            let cause = mtdata_core::error::Error::Io {
+                action: "cannot write",
+                path: self.path.clone(),
+                source,
+            };
+            write_error(&self.applet, &self.path)(cause)
+        })
+    }
+}
+
+/// One output per table: `responses.csv`, the journey, and the wide tables in the summary's order.
+struct TableWriters<W> {
+    responses: W,
+    journey: W,
+    wide: Vec<W>,
+}
+
+/// A wave of submissions rendered.
+struct Wave {
     responses: Rendered,
     journey: Rendered,
-    wide: Vec<(String, Rendered)>,
+    /// Its submissions' events outcomes, in entry order.
+    events: Vec<EventsOutcome>,
+    /// Rows of wide tables, by index into the plans.
+    wide: Vec<(usize, Rendered)>,
 }
 
-fn decode_tables(raw: &RawApplet, ring: &KeyRing, options: &MindLoggerOptions) -> Tables {
-    match options.threads {
-        Some(threads) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.get())
-            .build()
-        {
-            Ok(pool) => pool.install(|| decode_in_pool(raw, ring, options.csv_cells)),
-            Err(_) => decode_in_pool(raw, ring, options.csv_cells),
-        },
-        None => decode_in_pool(raw, ring, options.csv_cells),
+impl<W: TableOut> TableWriters<W> {
+    fn write_wave(&mut self, wave: &Wave) -> std::result::Result<(), W::Error> {
+        let parts = [
+            (&mut self.responses, &wave.responses),
+            (&mut self.journey, &wave.journey),
+        ];
+        for (out, rendered) in parts {
+            for block in &rendered.blocks {
+                out.put(block)?;
+            }
+        }
+        for (at, rendered) in &wave.wide {
+            for block in &rendered.blocks {
+                self.wide[*at].put(block)?;
+            }
+        }
+        Ok(())
     }
 }
 
-fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
+/// Parse, merge and decrypt the answers of `raw`, then render the tables a wave of submissions at a time
+/// on all cores and write each wave into the outputs `open` gives (for the wide tables of the summary)
+/// while the next wave renders. Returns the summary and the outputs, for the caller to commit.
+fn decode_into<W: TableOut>(
+    raw: &RawApplet,
+    ring: &KeyRing,
+    cells: CsvCells,
+    open: impl FnOnce(&[WideTable]) -> std::result::Result<TableWriters<W>, W::Error>,
+) -> std::result::Result<(AppletSummary, TableWriters<W>), W::Error> {
     let mut summary = AppletSummary {
         applet: raw.applet.clone(),
         platform: "unknown".to_owned(),
@@ -149,40 +258,73 @@ fn decode_in_pool(raw: &RawApplet, ring: &KeyRing, cells: CsvCells) -> Tables {
         let (a, b) = (a.submission, b.submission);
         (a.start_ms.unwrap_or(i64::MAX), &a.id).cmp(&(b.start_ms.unwrap_or(i64::MAX), &b.id))
     });
+    let plans = wide_plans(&entries);
+    let mut taken = BTreeSet::new();
+    summary.wide = plans
+        .iter()
+        .map(|plan| WideTable {
+            activity_id: plan.activity_id.clone(),
+            activity_name: plan.activity_name.clone(),
+            file: unique_file_name(&plan.activity_name, &mut taken),
+            rows: 0,
+            columns: plan.header.len(),
+        })
+        .collect();
+    let mut writers = open(&summary.wide)?;
+    writers
+        .responses
+        .put(&header_line(&RESPONSES_HEADER, cells))?;
+    writers.journey.put(&header_line(&JOURNEY_HEADER, cells))?;
+    for (out, plan) in writers.wide.iter_mut().zip(&plans) {
+        out.put(&header_line(&plan.header, cells))?;
+    }
+    let mut events = Vec::with_capacity(entries.len());
+    let mut tally = |wave: Wave| {
+        summary.response_rows += wave.responses.rows;
+        summary.journey_rows += wave.journey.rows;
+        for (at, rendered) in &wave.wide {
+            summary.wide[*at].rows += rendered.rows;
+        }
+        events.extend(wave.events);
+    };
+    // Each wave is written while the next one renders.
+    let mut pending: Option<Wave> = None;
+    for chunk in entries.chunks(WAVE) {
+        let (written, next) = rayon::join(
+            || match pending.take() {
+                Some(wave) => writers.write_wave(&wave).map(|()| Some(wave)),
+                None => Ok(None),
+            },
+            || render_wave(chunk, &plans, ring, cells),
+        );
+        if let Some(done) = written? {
+            tally(done);
+        }
+        pending = Some(next);
+    }
+    if let Some(last) = pending {
+        writers.write_wave(&last)?;
+        tally(last);
+    }
+    count(&entries, &events, &mut summary);
+    Ok((summary, writers))
+}
+
+fn render_wave(entries: &[Entry<'_>], plans: &[WidePlan], ring: &KeyRing, cells: CsvCells) -> Wave {
     let ((responses, (journey, events)), wide) = rayon::join(
         || {
             rayon::join(
-                || render_responses(&entries, cells),
-                || render_journey(&entries, ring, cells),
+                || render_responses(entries, cells),
+                || render_journey(entries, ring, cells),
             )
         },
-        || render_wide(&entries, cells),
+        || render_wide(plans, entries, cells),
     );
-    count(&entries, &events, &mut summary);
-    summary.response_rows = responses.rows;
-    summary.journey_rows = journey.rows;
-    let mut wide_files = Vec::new();
-    let mut taken = BTreeSet::new();
-    let mut wide = wide;
-    wide.sort_by(|a, b| {
-        (&a.activity_name, &a.activity_id).cmp(&(&b.activity_name, &b.activity_id))
-    });
-    for table in wide {
-        let file = unique_file_name(&table.activity_name, &mut taken);
-        summary.wide.push(WideTable {
-            activity_id: table.activity_id,
-            activity_name: table.activity_name,
-            file: file.clone(),
-            rows: table.rendered.rows,
-            columns: table.header.len(),
-        });
-        wide_files.push((file, table.rendered));
-    }
-    Tables {
-        summary,
+    Wave {
         responses,
         journey,
-        wide: wide_files,
+        events,
+        wide,
     }
 }
 
@@ -310,105 +452,73 @@ fn unique_file_name(activity: &str, taken: &mut BTreeSet<String>) -> String {
 /// Write an applet's tables into `dir` (created owner-only), each file atomically and owner-only; wide
 /// tables of activities that no longer have answers are removed.
 pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
-    let wide = decoded
-        .wide
-        .iter()
-        .map(|(name, bytes)| (name.as_str(), vec![bytes.as_slice()]))
-        .collect();
-    write_files(
-        &decoded.summary,
-        vec![decoded.responses.as_slice()],
-        vec![decoded.journey.as_slice()],
-        wide,
-        dir,
-    )
-}
-
-fn write_tables(tables: &Tables, dir: &Path) -> Result<()> {
-    fn parts(rendered: &Rendered) -> Vec<&[u8]> {
-        rendered.blocks.iter().map(Vec::as_slice).collect()
-    }
-    let wide = tables
-        .wide
-        .iter()
-        .map(|(name, rendered)| (name.as_str(), parts(rendered)))
-        .collect();
-    write_files(
-        &tables.summary,
-        parts(&tables.responses),
-        parts(&tables.journey),
-        wide,
-        dir,
-    )
-}
-
-/// The files of [`write_applet`], each given as the parts it is the concatenation of. The tables are
-/// written on all cores (copying a gigabyte into the page cache is most of a large decode's writing);
-/// the summary last.
-fn write_files(
-    summary: &AppletSummary,
-    responses: Vec<&[u8]>,
-    journey: Vec<&[u8]>,
-    wide: Vec<(&str, Vec<&[u8]>)>,
-    dir: &Path,
-) -> Result<()> {
-    let applet = &summary.applet;
-    let error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::WriteApplet {
-            applet: applet.clone(),
-            path,
-            source: Box::new(source),
-        }
-    };
+    let files = TableFiles::new(dir);
+    let applet = &decoded.summary.applet;
     let wide_dir = dir.join(WIDE_FOLDER);
-    ensure_private_dir(&wide_dir).map_err(error(&wide_dir))?;
-    let mut summary_bytes = serde_json::to_vec_pretty(summary).unwrap_or_default();
-    summary_bytes.push(b'\n');
-    let written: BTreeSet<&str> = wide.iter().map(|(name, _)| *name).collect();
-    let mut files: Vec<(PathBuf, Vec<&[u8]>)> = vec![
-        (dir.join(RESPONSES_FILE), responses),
-        (dir.join(JOURNEY_FILE), journey),
+    ensure_private_dir(&wide_dir).map_err(write_error(applet, &wide_dir))?;
+    let mut tables = vec![
+        (files.responses.clone(), &decoded.responses),
+        (files.journey.clone(), &decoded.journey),
     ];
-    for (name, parts) in wide {
-        files.push((wide_dir.join(name), parts));
+    for (name, bytes) in &decoded.wide {
+        tables.push((wide_dir.join(name), bytes));
     }
-    let results: Vec<mtdata_core::Result<()>> = files
-        .par_iter()
-        .map(|(path, parts)| write_private(path, parts))
-        .collect();
-    for ((path, _), result) in files.iter().zip(results) {
-        result.map_err(error(path))?;
+    for (path, bytes) in tables {
+        write_atomic(&path, bytes).map_err(write_error(applet, &path))?;
     }
-    let stale = std::fs::read_dir(&wide_dir)
-        .map_err(|e| mtdata_core::error::Error::Io {
-            action: "cannot list",
-            path: wide_dir.clone(),
-            source: e,
-        })
-        .map_err(error(&wide_dir))?;
-    for entry in stale.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".csv") && !written.contains(name.as_str()) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    // The summary last: it says what the tables beside it hold.
-    let path = dir.join(SUMMARY_FILE);
-    write_private(&path, &[&summary_bytes]).map_err(error(&path))
+    files.finish(&decoded.summary)
 }
 
-fn write_private(path: &Path, parts: &[&[u8]]) -> mtdata_core::Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    for part in parts {
-        file.write_all(part)
-            .map_err(|source| mtdata_core::error::Error::Io {
-                action: "cannot write",
-                path: path.to_owned(),
-                source,
-            })?;
+/// The paths of an applet's tables in its output folder.
+struct TableFiles {
+    dir: PathBuf,
+    responses: PathBuf,
+    journey: PathBuf,
+    wide_dir: PathBuf,
+}
+
+impl TableFiles {
+    fn new(dir: &Path) -> TableFiles {
+        TableFiles {
+            dir: dir.to_owned(),
+            responses: dir.join(RESPONSES_FILE),
+            journey: dir.join(JOURNEY_FILE),
+            wide_dir: dir.join(WIDE_FOLDER),
+        }
     }
-    file.commit().map(|_| ())
+
+    /// Once the tables are in place: remove wide tables of activities that no longer have answers, then
+    /// write the summary (last: it says what the tables beside it hold).
+    fn finish(&self, summary: &AppletSummary) -> Result<()> {
+        let applet = &summary.applet;
+        let written: BTreeSet<&str> = summary.wide.iter().map(|t| t.file.as_str()).collect();
+        let stale = std::fs::read_dir(&self.wide_dir)
+            .map_err(|e| mtdata_core::error::Error::Io {
+                action: "cannot list",
+                path: self.wide_dir.clone(),
+                source: e,
+            })
+            .map_err(write_error(applet, &self.wide_dir))?;
+        for entry in stale.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".csv") && !written.contains(name.as_str()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let mut summary_bytes = serde_json::to_vec_pretty(summary).unwrap_or_default();
+        summary_bytes.push(b'\n');
+        let path = self.dir.join(SUMMARY_FILE);
+        write_atomic(&path, &summary_bytes).map_err(write_error(applet, &path))
+    }
+}
+
+fn write_error(applet: &str, path: &Path) -> impl FnOnce(mtdata_core::error::Error) -> Error {
+    let (applet, path) = (applet.to_owned(), path.to_owned());
+    move |source| Error::WriteApplet {
+        applet,
+        path,
+        source: Box::new(source),
+    }
 }
 
 /// The result for one applet of a study.
@@ -485,13 +595,34 @@ fn decode_one(
         applet_passwords,
         options.backend,
     )?;
-    let tables = decode_tables(&raw, &ring, options);
-    write_tables(&tables, out)?;
+    let files = TableFiles::new(out);
+    ensure_private_dir(&files.wide_dir).map_err(write_error(applet, &files.wide_dir))?;
+    let open = |wide: &[WideTable]| {
+        Ok(TableWriters {
+            responses: TableFile::create(applet, files.responses.clone())?,
+            journey: TableFile::create(applet, files.journey.clone())?,
+            wide: wide
+                .iter()
+                .map(|table| TableFile::create(applet, files.wide_dir.join(&table.file)))
+                .collect::<Result<_>>()?,
+        })
+    };
+    let (summary, writers) = in_pool(options, || {
+        decode_into(&raw, &ring, options.csv_cells, open)
+    })?;
+    // Committed on all cores: each commit waits for its file's fsync.
+    let tables: Vec<TableFile> = [writers.responses, writers.journey]
+        .into_iter()
+        .chain(writers.wide)
+        .collect();
+    let committed: Vec<Result<()>> = tables.into_par_iter().map(TableFile::commit).collect();
+    committed.into_iter().collect::<Result<()>>()?;
+    files.finish(&summary)?;
     tracing::info!(
         applet,
-        answers = tables.summary.answers,
+        answers = summary.answers,
         dir = %out.display(),
         "decoded"
     );
-    Ok(tables.summary)
+    Ok(summary)
 }

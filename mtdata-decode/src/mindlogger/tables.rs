@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mtdata_core::csv_cell::CsvCells;
 use mtdata_core::decoded::mindlogger::{
-    JOURNEY_HEADER, JourneyColumn, RESPONSES_HEADER, ResponseColumn, WIDE_SUBMISSION_COLUMNS,
-    option_column, score_column, text_column,
+    JourneyColumn, ResponseColumn, WIDE_SUBMISSION_COLUMNS, option_column, score_column,
+    text_column,
 };
 use mtdata_crypto::mindlogger::{AnswerStatus, KeyRing};
 use rayon::prelude::*;
@@ -29,43 +29,32 @@ pub(crate) struct Entry<'a> {
 /// Submissions per rendering block: large enough to keep the threads busy, small enough to balance.
 const BLOCK: usize = 256;
 
-/// CSV bytes, as the blocks they were rendered in (header first), and their row count. The blocks are
-/// written one after the other: joining them first would copy the whole table into fresh memory.
+/// CSV rows, as the blocks they were rendered in, and their row count (no header: [`header_line`]).
 pub(crate) struct Rendered {
     pub blocks: Vec<Vec<u8>>,
     pub rows: u64,
 }
 
-impl Rendered {
-    /// The blocks joined.
-    pub(crate) fn concat(&self) -> Vec<u8> {
-        self.blocks.concat()
-    }
+/// A table's header line.
+pub(crate) fn header_line<S: AsRef<str>>(header: &[S], cells: CsvCells) -> Vec<u8> {
+    let mut line = Vec::new();
+    push_record(&mut line, header, cells);
+    line
 }
 
-fn render_blocks<F>(header: &[&str], entries: &[Entry<'_>], cells: CsvCells, render: F) -> Rendered
+fn render_blocks<F>(entries: &[Entry<'_>], render: F) -> Rendered
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> u64 + Sync,
 {
-    render_blocks_with(header, entries, cells, |entry, out| {
-        (render(entry, out), ())
-    })
-    .0
+    render_blocks_with(entries, |entry, out| (render(entry, out), ())).0
 }
 
 /// [`render_blocks`] whose rendering also gives something per entry (in entry order).
-fn render_blocks_with<F, R>(
-    header: &[&str],
-    entries: &[Entry<'_>],
-    cells: CsvCells,
-    render: F,
-) -> (Rendered, Vec<R>)
+fn render_blocks_with<F, R>(entries: &[Entry<'_>], render: F) -> (Rendered, Vec<R>)
 where
     F: Fn(&Entry<'_>, &mut Vec<u8>) -> (u64, R) + Sync,
     R: Send,
 {
-    let mut head = Vec::new();
-    push_record(&mut head, header, cells);
     let rendered: Vec<(Vec<u8>, u64, Vec<R>)> = entries
         .par_chunks(BLOCK)
         .map(|block| {
@@ -81,9 +70,8 @@ where
         })
         .collect();
     let rows = rendered.iter().map(|(_, rows, _)| rows).sum();
-    let mut blocks = Vec::with_capacity(rendered.len() + 1);
+    let mut blocks = Vec::with_capacity(rendered.len());
     let mut extras = Vec::with_capacity(entries.len());
-    blocks.push(head);
     for (block, _, extra) in rendered {
         blocks.push(block);
         extras.extend(extra);
@@ -196,7 +184,7 @@ fn context<'a>(submission: &'a Submission, item: &'a ItemDef, index: usize) -> A
 /// `responses.csv`: per submission, one row per visible answered item (all visible items, with an empty
 /// `item_response`, when the answers did not open).
 pub(crate) fn render_responses(entries: &[Entry<'_>], cells: CsvCells) -> Rendered {
-    render_blocks(&RESPONSES_HEADER, entries, cells, |entry, out| {
+    render_blocks(entries, |entry, out| {
         let submission = entry.submission;
         let opened = entry.decoded.answers.usable();
         let status = entry.decoded.answers.status.as_str();
@@ -266,7 +254,7 @@ pub(crate) fn render_journey(
         .map_while(|&c| journey_identity(c).map(|r| r as usize))
         .collect();
     debug_assert_eq!(identity.len(), JourneyColumn::ItemId as usize);
-    render_blocks_with(&JOURNEY_HEADER, entries, cells, |entry, out| {
+    render_blocks_with(entries, |entry, out| {
         let submission = entry.submission;
         let Some(decrypted) = decrypt_events(submission, ring) else {
             return (0, None);
@@ -399,23 +387,18 @@ enum WideKind {
     Formatted,
 }
 
-/// One activity's wide table.
-pub(crate) struct WideRendered {
+/// One activity's wide table: its columns, from all of its submissions.
+pub(crate) struct WidePlan {
     pub activity_id: String,
     pub activity_name: String,
     pub header: Vec<String>,
-    pub rendered: Rendered,
+    items: Vec<WideItem>,
 }
 
-/// `wide/<activity>.csv` for every activity: one row per submission, columns the union over the
-/// activity's versions, in order of first appearance.
-pub(crate) fn render_wide(entries: &[Entry<'_>], cells: CsvCells) -> Vec<WideRendered> {
-    let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
-    for entry in entries {
-        let id = entry.submission.cell(ResponseColumn::ActivityId);
-        groups.entry(id).or_default().push(*entry);
-    }
-    groups
+/// The wide table of every activity, sorted by activity name and id: one row per submission, columns the
+/// union over the activity's versions, in order of first appearance.
+pub(crate) fn wide_plans(entries: &[Entry<'_>]) -> Vec<WidePlan> {
+    let mut plans: Vec<WidePlan> = activity_groups(entries)
         .into_par_iter()
         .map(|(id, group)| {
             let items = wide_items(&group);
@@ -426,22 +409,56 @@ pub(crate) fn render_wide(entries: &[Entry<'_>], cells: CsvCells) -> Vec<WideRen
             for item in &items {
                 header.extend(item_columns(item));
             }
-            let names: Vec<&str> = header.iter().map(String::as_str).collect();
-            let rendered = render_blocks(&names, &group, cells, |entry, out| {
-                push_record(out, &wide_row(entry, &items), cells);
-                1
-            });
             let name = group
                 .iter()
                 .map(|e| e.submission.cell(ResponseColumn::ActivityName))
                 .find(|n| !n.is_empty())
                 .unwrap_or_default();
-            WideRendered {
+            WidePlan {
                 activity_id: id.to_owned(),
                 activity_name: name.to_owned(),
                 header,
-                rendered,
+                items,
             }
+        })
+        .collect();
+    plans.sort_by(|a, b| {
+        (&a.activity_name, &a.activity_id).cmp(&(&b.activity_name, &b.activity_id))
+    });
+    plans
+}
+
+/// Entries by activity id, each group in entry order.
+fn activity_groups<'a>(entries: &[Entry<'a>]) -> BTreeMap<&'a str, Vec<Entry<'a>>> {
+    let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
+    for entry in entries {
+        let id = entry.submission.cell(ResponseColumn::ActivityId);
+        groups.entry(id).or_default().push(*entry);
+    }
+    groups
+}
+
+/// The wide rows of `entries` (no header), by index into `plans` (every entry's activity has a plan).
+pub(crate) fn render_wide(
+    plans: &[WidePlan],
+    entries: &[Entry<'_>],
+    cells: CsvCells,
+) -> Vec<(usize, Rendered)> {
+    let index: HashMap<&str, usize> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| (plan.activity_id.as_str(), i))
+        .collect();
+    activity_groups(entries)
+        .into_par_iter()
+        .filter_map(|(id, group)| {
+            let at = *index.get(id)?;
+            let items = &plans[at].items;
+            let rendered = render_blocks(&group, |entry, out| {
+                push_record(out, &wide_row(entry, items), cells);
+                1
+            });
+            Some((at, rendered))
         })
         .collect()
 }
