@@ -1,9 +1,10 @@
 //! Activities and items, the same for v1 and v2: what a row of `responses.csv` says about its item.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mindlogger_model::v1::JsonLd;
 use mindlogger_model::{ActivityItem, ResponseOption, ResponseValues};
+use mtdata_core::csv_cell::CsvCells;
 use serde_json::Value;
 
 use super::format::{format_options, raw_score};
@@ -26,6 +27,10 @@ pub(crate) struct ItemDef {
     /// `item_response_options` and `rawScore`, the same on every row of the item.
     pub options_text: String,
     pub raw_score: String,
+    /// `,item_id,item_name,item_prompt,item_response_options` as CSV, for the way of writing cells it
+    /// was escaped with: the same four cells start the item's part of every row of `responses.csv` and
+    /// of the journey, so they are escaped once per decode (`tables::item_head`).
+    pub escaped_head: OnceLock<(CsvCells, Vec<u8>)>,
 }
 
 impl ItemDef {
@@ -46,6 +51,7 @@ impl ItemDef {
             response_type,
             hidden,
             values,
+            escaped_head: OnceLock::new(),
         }
     }
 

@@ -123,6 +123,24 @@ fn push_record<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S], cells: CsvCells) 
     out.push(b'\n');
 }
 
+// The four cells of [`item_head`] are the ones between `item_id` and `item_response` in both tables.
+const _: () = assert!(ResponseColumn::ItemResponse as usize - ResponseColumn::ItemId as usize == 4);
+const _: () = assert!(JourneyColumn::ItemResponse as usize - JourneyColumn::ItemId as usize == 4);
+
+/// `,item_id,item_name,item_prompt,item_response_options` of `item`, escaped once per decode.
+fn item_head(item: &ItemDef, cells: CsvCells) -> Cow<'_, [u8]> {
+    let render = || {
+        let mut head = Vec::new();
+        let fields = [&item.id, &item.name, &item.prompt, &item.options_text];
+        push_fields(&mut head, &fields, cells);
+        head
+    };
+    match item.escaped_head.get_or_init(|| (cells, render())) {
+        (escaped_with, head) if *escaped_with == cells => Cow::Borrowed(head),
+        _ => Cow::Owned(render()),
+    }
+}
+
 /// The escaped identity cells of a submission, in the order of `columns`, without a trailing comma.
 fn identity_prefix(
     submission: &Submission,
@@ -203,12 +221,8 @@ pub(crate) fn render_responses(entries: &[Entry<'_>], cells: CsvCells) -> Render
             let score = answer
                 .and_then(|a| selected_score(&item.response_type, &item.values, a))
                 .map_or(String::new(), js_number);
-            // The columns from `item_id` on, in header order.
-            let row: [&str; 10] = [
-                &item.id,
-                &item.name,
-                &item.prompt,
-                &item.options_text,
+            // The columns from `item_response` on, in header order.
+            let row: [&str; 6] = [
                 &response,
                 item_status(submission, item, answer),
                 &item.response_type,
@@ -217,6 +231,7 @@ pub(crate) fn render_responses(entries: &[Entry<'_>], cells: CsvCells) -> Render
                 status,
             ];
             out.extend_from_slice(&prefix);
+            out.extend_from_slice(&item_head(item, cells));
             push_fields(out, &row, cells);
             out.push(b'\n');
             rows += 1;
@@ -325,10 +340,6 @@ fn push_journey_event(
     }
     if let Some((index, slot)) = found {
         let item = &slot.item;
-        cells[cell(J::ItemId)] = &item.id;
-        cells[cell(J::ItemName)] = &item.name;
-        cells[cell(J::ItemPrompt)] = &item.prompt;
-        cells[cell(J::ItemResponseOptions)] = &item.options_text;
         cells[cell(J::ItemType)] = &item.response_type;
         if kind == "SET_ANSWER" {
             let given = event
@@ -345,7 +356,13 @@ fn push_journey_event(
         }
         cells[cell(J::ItemResponse)] = &response;
     }
-    push_fields(out, &cells, csv_cells);
+    // The item's first four cells are escaped once per item; empty cells need no escaping.
+    let from_response = cell(J::ItemResponse);
+    match found {
+        Some((_, slot)) => out.extend_from_slice(&item_head(&slot.item, csv_cells)),
+        None => out.extend_from_slice(&b",,,,"[..from_response]),
+    }
+    push_fields(out, &cells[from_response..], csv_cells);
 }
 
 /// An event's time as JavaScript's `String(time)`: an integer's digits as they are, anything else through
