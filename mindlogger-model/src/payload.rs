@@ -74,17 +74,17 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !digits.len().is_multiple_of(2) {
         return None;
     }
-    // A table and a preallocated buffer: answers are parsed 10^5 at a time, and an iterator collecting
-    // `Option`s ran at a fifth of this speed.
-    let mut bytes = Vec::with_capacity(digits.len() / 2);
-    for pair in digits.chunks_exact(2) {
+    // A table, a buffer of the final size and no branch per byte (a bad digit is found once, at the end,
+    // from the OR of all nibbles): answers are parsed 10^5 at a time, and an iterator collecting
+    // `Option`s ran at a fifth of the speed of a loop.
+    let mut bytes = vec![0; digits.len() / 2];
+    let mut seen = 0;
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
         let (high, low) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
-        if (high | low) > 0xf {
-            return None;
-        }
-        bytes.push(high << 4 | low);
+        seen |= high | low;
+        *byte = high << 4 | low;
     }
-    Some(bytes)
+    (seen <= 0xf).then_some(bytes)
 }
 
 /// The value of each ASCII hex digit, `0xff` for every other byte.
@@ -208,6 +208,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn hex_decodes_either_case_and_refuses_any_other_byte(
+            bytes in proptest::collection::vec(any::<u8>(), 1..64),
+            upper in any::<bool>(),
+            at in any::<proptest::sample::Index>(),
+            bad in any::<u8>().prop_filter("not a hex digit", |b| !b.is_ascii_hexdigit()),
+        ) {
+            let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let text = if upper { text.to_ascii_uppercase() } else { text };
+            prop_assert_eq!(decode_hex(&text), Some(bytes.clone()));
+            let mut damaged = text.into_bytes();
+            let at = at.index(damaged.len());
+            damaged[at] = bad;
+            let damaged = String::from_utf8_lossy(&damaged).into_owned();
+            prop_assert_eq!(decode_hex(&damaged), None);
+        }
+
         #[test]
         fn display_and_parse_round_trip(iv in any::<[u8; 16]>(), blocks in 1usize..8, seed in any::<u8>()) {
             let ciphertext: Vec<u8> = (0..blocks * 16).map(|i| (i as u8).wrapping_mul(seed)).collect();

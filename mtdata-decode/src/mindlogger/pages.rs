@@ -59,6 +59,9 @@ pub(crate) enum Stored {
     Missing,
 }
 
+/// A submission's user public key as read: `Err` when it cannot be read.
+pub(crate) type UserKey = Result<UserPublicKey, mindlogger_model::Error>;
+
 /// One submission (a completed activity, or a review) as read from a page.
 #[derive(Debug, Clone)]
 pub(crate) struct Submission {
@@ -71,7 +74,7 @@ pub(crate) struct Submission {
     pub answers: Stored,
     pub events: Stored,
     /// `None`: the answer has no public key; `Some(Err)`: it cannot be read.
-    pub user_key: Option<Result<UserPublicKey, mindlogger_model::Error>>,
+    pub user_key: Option<UserKey>,
     /// `missed`, `incomplete` or `completed` (the admin's `item_response_status`, before per-item rules).
     pub flag: &'static str,
     /// Dates with 0-based months (v1, and v2 answers migrated from v1).
@@ -162,6 +165,8 @@ fn v2_page(page: RawV2Page<'_>, document: Option<&AppletDocument>) -> Result<Par
         activities.insert(&activity.id_version, v2_activity(activity));
     }
     let fallback = v2_document_activities(document);
+    // A respondent's key text repeats on each of their answers: parsed once per page.
+    let mut user_keys: HashMap<String, UserKey> = HashMap::new();
     let mut submissions = Vec::with_capacity(page.result.answers.len());
     for (index, raw) in page.result.answers.iter().enumerate() {
         let answer: Answer = serde_json::from_str(raw.get())
@@ -178,7 +183,15 @@ fn v2_page(page: RawV2Page<'_>, document: Option<&AppletDocument>) -> Result<Par
         let (activity, slots) = by_version
             .or_else(|| fallback.get(activity_id.as_deref()?).cloned())
             .unwrap_or_else(|| unknown_activity(&answer, activity_id.as_deref()));
-        submissions.push(v2_submission(answer, raw.get(), activity, slots));
+        let user_key = answer.user_public_key.as_deref().map(|text| {
+            if let Some(parsed) = user_keys.get(text) {
+                return parsed.clone();
+            }
+            let parsed = UserPublicKey::parse(text);
+            user_keys.insert(text.to_owned(), parsed.clone());
+            parsed
+        });
+        submissions.push(v2_submission(answer, raw.get(), activity, slots, user_key));
     }
     Ok(ParsedPage {
         platform: Platform::V2,
@@ -267,6 +280,7 @@ fn v2_submission(
     raw: &str,
     activity: Arc<ActivityDef>,
     slots: Arc<Vec<Slot>>,
+    user_key: Option<UserKey>,
 ) -> Submission {
     use ResponseColumn as C;
     let mut cells = identity();
@@ -366,7 +380,7 @@ fn v2_submission(
     };
     Submission {
         fingerprint: xxhash_rust::xxh3::xxh3_128(raw.as_bytes()),
-        user_key: answer.parsed_user_public_key(),
+        user_key,
         zero_based_months: answer.migrated_date.as_ref().is_some_and(|d| !d.is_null()),
         answers: answer.answer.map_or(Stored::Missing, Stored::Text),
         events: answer.events.map_or(Stored::Missing, Stored::Text),
