@@ -14,17 +14,32 @@ use mtdata_sim::mindlogger::{
 use crate::mindlogger::{Study, small};
 use crate::support::{render, snapshot_settings};
 
-#[test]
-fn girder_true_walks_the_structure_and_it_reads_back() {
-    let sim = Simulator::start(SimOptions {
+/// A v1 simulator serving a generated Girder structure.
+fn girder_sim(activity_sets: usize, respondents: usize) -> Simulator {
+    Simulator::start(SimOptions {
         girder: GirderSource::Synthetic(GirderOptions {
-            activity_sets: 2,
-            respondents: 3,
+            activity_sets,
+            respondents,
             ..GirderOptions::default()
         }),
         ..small(MindLoggerApi::V1)
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// The ids of the items a loaded walk holds.
+fn item_ids(loaded: &mtdata_decode::girder::LoadedGirder) -> BTreeSet<String> {
+    loaded
+        .documents
+        .items
+        .iter()
+        .map(|i| i.id.clone())
+        .collect()
+}
+
+#[test]
+fn girder_true_walks_the_structure_and_it_reads_back() {
+    let sim = girder_sim(2, 3);
     let study = Study::new(
         &sim,
         sim.manager(),
@@ -48,12 +63,7 @@ fn girder_true_walks_the_structure_and_it_reads_back() {
                 .iter()
                 .map(|d| d.id.clone())
                 .collect(),
-            GirderKind::Item => loaded
-                .documents
-                .items
-                .iter()
-                .map(|d| d.id.clone())
-                .collect(),
+            GirderKind::Item => item_ids(&loaded),
             GirderKind::User => loaded
                 .documents
                 .users
@@ -87,20 +97,28 @@ fn girder_true_walks_the_structure_and_it_reads_back() {
     );
 }
 
+/// A viewer's account may export no applet's answers, but with `GIRDER: true` it still walks the Girder
+/// structure (what the adherence report and sharing read): the run succeeds and the walk reads back.
+#[test]
+fn an_account_without_exportable_applets_still_walks_girder() {
+    let sim = girder_sim(1, 2);
+    let study = Study::new(&sim, sim.plain_user(), "  GIRDER: true\n");
+    let out = study.export(&sim);
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Girder structure"), "{text}");
+    assert!(!text.contains("may export no applet"), "{text}");
+    let loaded = load_girder(&StudyLayout::new(study.root())).unwrap();
+    let items: BTreeSet<String> = sim.girder().ids(GirderKind::Item).into_iter().collect();
+    assert_eq!(item_ids(&loaded), items);
+}
+
 /// Kill `mtdata export` with `GIRDER: true` at random moments: after every kill the latest complete walk
 /// (if any) reads back whole, as the server holds it; a clean run then completes and leaves no temporary
 /// file.
 #[test]
 fn killed_walks_are_never_taken_for_complete() {
-    let sim = Simulator::start(SimOptions {
-        girder: GirderSource::Synthetic(GirderOptions {
-            activity_sets: 2,
-            respondents: 2,
-            ..GirderOptions::default()
-        }),
-        ..small(MindLoggerApi::V1)
-    })
-    .unwrap();
+    let sim = girder_sim(2, 2);
     let served = sim.girder();
     let items: BTreeSet<String> = served.ids(GirderKind::Item).into_iter().collect();
     let study = Study::new(&sim, sim.manager(), "  GIRDER: true\n");
@@ -115,13 +133,7 @@ fn killed_walks_are_never_taken_for_complete() {
         },
         || match load_girder(&layout) {
             Ok(loaded) => {
-                let read: BTreeSet<String> = loaded
-                    .documents
-                    .items
-                    .iter()
-                    .map(|i| i.id.clone())
-                    .collect();
-                assert_eq!(read, items, "{}", loaded.run_file.display());
+                assert_eq!(item_ids(&loaded), items, "{}", loaded.run_file.display());
             }
             Err(e) => assert!(
                 matches!(

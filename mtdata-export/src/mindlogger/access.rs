@@ -41,7 +41,14 @@ pub fn check_access(
         MindLoggerApi::V1 => Box::new(v1::Girder::login(server, http)?),
         MindLoggerApi::V2 => Box::new(v2::Client::login(server, config, http)?),
     };
-    let chosen = choose(server, config, &TableSelection::All, api.applets()?)?;
+    let walks_girder = config.girder && api.girder().is_some();
+    let chosen = choose(
+        server,
+        config,
+        &TableSelection::All,
+        api.applets()?,
+        walks_girder,
+    )?;
     let mut found = Vec::with_capacity(chosen.len());
     for applet in chosen {
         let mut access = AppletAccess {

@@ -186,7 +186,18 @@ pub fn export_mindlogger(
         MindLoggerApi::V1 => Box::new(v1::Girder::login(server, http)?),
         MindLoggerApi::V2 => Box::new(v2::Client::login(server, config, http)?),
     };
-    let chosen = choose(server, config, &options.tables, api.applets()?)?;
+    // A v1 account may read the Girder structure (a viewer's, for adherence and sharing) without
+    // exporting any applet's answers: with GIRDER: true, no exportable applet is not an error.
+    let walks_girder = config.girder
+        && !matches!(options.tables, TableSelection::Table(_))
+        && api.girder().is_some();
+    let chosen = choose(
+        server,
+        config,
+        &options.tables,
+        api.applets()?,
+        walks_girder,
+    )?;
 
     // Every document and every password check before any answer is fetched.
     let mut documents = Vec::with_capacity(chosen.len());
@@ -252,7 +263,7 @@ pub fn export_mindlogger(
     // The Girder structure is walked whole on every run of every applet (not for one applet id), after
     // the applets' answers, which are what a lab needs first.
     let girder = match api.girder() {
-        Some(rest) if config.girder && !matches!(options.tables, TableSelection::Table(_)) => {
+        Some(rest) if walks_girder => {
             let folder = layout.girder_raw();
             stale_files_removed += fsutil::remove_stale_temp_files(&folder)?;
             Some(walk_girder(server, rest, folder, progress)?)
@@ -295,12 +306,14 @@ fn walk_girder(
 }
 
 /// The applets to export: the listed ones `APPLETS` selects (and ids it names that the list lacks, which the
-/// server then answers for), narrowed to one id by a table-name scale.
+/// server then answers for), narrowed to one id by a table-name scale. None is an error unless the run
+/// walks the Girder structure.
 fn choose(
     server: &ServerConfig,
     config: &MindLoggerConfig,
     tables: &TableSelection,
     listed: Vec<Listed>,
+    walks_girder: bool,
 ) -> Result<Vec<Listed>> {
     let mut chosen: Vec<Listed> = listed
         .into_iter()
@@ -332,7 +345,7 @@ fn choose(
             });
         }
     }
-    if chosen.is_empty() {
+    if chosen.is_empty() && !walks_girder {
         return Err(Error::NoExportableApplets {
             server: server.name.clone(),
             user: server.user.clone().unwrap_or_default(),

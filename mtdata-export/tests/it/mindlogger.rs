@@ -219,6 +219,19 @@ fn a_wrong_applet_password_stops_before_any_answer_is_fetched() {
 }
 
 #[test]
+fn a_v1_account_without_exportable_applets_still_walks_girder() {
+    let sim = sim(MindLoggerApi::V1);
+    let dir = tempfile::tempdir().unwrap();
+    let viewer = block(&sim, dir.path(), sim.plain_user(), "  GIRDER: true\n");
+    let report = export(&viewer, &AppletPasswords::default()).unwrap();
+    assert!(report.applets.is_empty());
+    let girder = report.girder.expect("the Girder structure is walked");
+    assert!(!girder.failed(), "{girder:?}");
+    assert!(dir.path().join("raw_data/girder").is_dir());
+    assert!(!dir.path().join("raw_data/mindlogger").exists());
+}
+
+#[test]
 fn a_respondent_account_may_export_nothing() {
     for api in [MindLoggerApi::V1, MindLoggerApi::V2] {
         let sim = sim(api);
