@@ -24,6 +24,8 @@ pub struct AtomicFile {
     temp_path: PathBuf,
     final_path: PathBuf,
     writer: Option<BufWriter<File>>,
+    /// Fsync and drop from the page cache every [`RELEASE_WINDOW`] bytes ([`AtomicFile::release_while_writing`]).
+    release: bool,
     /// Bytes handed to the writer, and how many of them are on disk and out of the page cache.
     written: u64,
     released: u64,
@@ -64,6 +66,7 @@ impl AtomicFile {
             temp_path,
             final_path,
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            release: false,
             written: 0,
             released: 0,
             no_clobber,
@@ -71,9 +74,17 @@ impl AtomicFile {
         })
     }
 
+    /// For large outputs nothing reads again soon (decoded tables): every [`RELEASE_WINDOW`] bytes, what
+    /// is written is fsynced and dropped from the page cache. Raw backups do not: they are read back
+    /// right after commit to verify them, and the export that streams them would wait on the disk.
+    pub fn release_while_writing(mut self) -> Self {
+        self.release = true;
+        self
+    }
+
     /// Past every [`RELEASE_WINDOW`] bytes, put what is written on disk and out of the page cache.
     fn release_written(&mut self) -> io::Result<()> {
-        if self.written - self.released < RELEASE_WINDOW {
+        if !self.release || self.written - self.released < RELEASE_WINDOW {
             return Ok(());
         }
         let writer = self.writer.as_mut().expect("writer present until commit");
@@ -121,8 +132,9 @@ impl AtomicFile {
 /// machine: 0.28 s at `bs=1M`, 4.4 s at `bs=2M`, 6.9 s at `bs=8M`; docs/benchmarks.md).
 const MAX_WRITE: usize = 1 << 19;
 
-/// How much a large file is written before it is fsynced and dropped from the page cache (the tail
-/// under one window stays cached, so small files are untouched). A decode writes a gigabyte of CSV: left
+/// How much a large file written with [`AtomicFile::release_while_writing`] is written before it is
+/// fsynced and dropped from the page cache (the tail under one window stays cached, so small files are
+/// untouched). A decode writes a gigabyte of CSV: left
 /// in the page cache, it pushes out what the machine was using, and on the CI machine (a VM) writing
 /// into fresh page-cache memory was 4-15 times slower than into recycled pages (1 GB: 6.5-14.6 s
 /// against 1.6-1.8 s when released every 64 MiB; docs/benchmarks.md). The data is on disk before it
@@ -409,7 +421,7 @@ mod tests {
     fn a_file_past_the_release_window_is_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.csv");
-        let mut file = AtomicFile::create(&path).unwrap();
+        let mut file = AtomicFile::create(&path).unwrap().release_while_writing();
         // Odd-sized parts, so windows end inside a part and inside the BufWriter's buffer.
         let part: Vec<u8> = (0..999_983u32).map(|i| (i % 251) as u8).collect();
         let parts = (RELEASE_WINDOW as usize * 2) / part.len() + 3;
@@ -427,6 +439,14 @@ mod tests {
                 .all(|chunk| chunk == part.as_slice())
         );
         assert!(read.ends_with(b"end"));
+
+        // Without it (raw backups), nothing is released.
+        let mut kept = AtomicFile::create(dir.path().join("raw.json")).unwrap();
+        for _ in 0..parts {
+            kept.write_all(&part).unwrap();
+        }
+        assert_eq!(kept.released, 0);
+        kept.commit().unwrap();
     }
 
     #[test]

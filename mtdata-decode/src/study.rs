@@ -91,7 +91,9 @@ fn decode_and_write(
         source: Box::new(source),
     };
     ensure_dir(&layout.active_data()).map_err(core_error)?;
-    let mut file = AtomicFile::create(csv).map_err(core_error)?;
+    let mut file = AtomicFile::create(csv)
+        .map_err(core_error)?
+        .release_while_writing();
     // The CSV is written while it is rendered.
     let (_, summary, written) = decode_table_into(table, files, key, options, &mut |chunk| {
         file.write_all(&chunk).map(|()| chunk)

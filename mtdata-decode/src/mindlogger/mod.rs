@@ -158,7 +158,9 @@ struct TableFile {
 
 impl TableFile {
     fn create(applet: &str, path: PathBuf) -> Result<TableFile> {
-        let file = AtomicFile::create(&path).map_err(write_error(applet, &path))?;
+        let file = AtomicFile::create(&path)
+            .map_err(write_error(applet, &path))?
+            .release_while_writing();
         Ok(TableFile {
             file,
             path,

@@ -241,7 +241,9 @@ pub fn write_table(
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let mut file = mtdata_core::fsutil::AtomicFile::create(path).map_err(failed)?;
+    let mut file = mtdata_core::fsutil::AtomicFile::create(path)
+        .map_err(failed)?
+        .release_while_writing();
     write_to(df, &mut file, format, cells, &path.display().to_string())?;
     file.commit().map_err(failed)?;
     Ok(())
