@@ -454,16 +454,14 @@ fn unique_file_name(activity: &str, taken: &mut BTreeSet<String>) -> String {
 /// Write an applet's tables into `dir` (created owner-only), each file atomically and owner-only; wide
 /// tables of activities that no longer have answers are removed.
 pub fn write_applet(decoded: &DecodedApplet, dir: &Path) -> Result<()> {
-    let files = TableFiles::new(dir);
     let applet = &decoded.summary.applet;
-    let wide_dir = dir.join(WIDE_FOLDER);
-    ensure_private_dir(&wide_dir).map_err(write_error(applet, &wide_dir))?;
+    let files = TableFiles::create(applet, dir)?;
     let mut tables = vec![
         (files.responses.clone(), &decoded.responses),
         (files.journey.clone(), &decoded.journey),
     ];
     for (name, bytes) in &decoded.wide {
-        tables.push((wide_dir.join(name), bytes));
+        tables.push((files.wide_dir.join(name), bytes));
     }
     for (path, bytes) in tables {
         write_atomic(&path, bytes).map_err(write_error(applet, &path))?;
@@ -480,13 +478,16 @@ struct TableFiles {
 }
 
 impl TableFiles {
-    fn new(dir: &Path) -> TableFiles {
-        TableFiles {
+    /// The paths in `dir`, with `dir` and its wide-table folder created owner-only.
+    fn create(applet: &str, dir: &Path) -> Result<TableFiles> {
+        let files = TableFiles {
             dir: dir.to_owned(),
             responses: dir.join(RESPONSES_FILE),
             journey: dir.join(JOURNEY_FILE),
             wide_dir: dir.join(WIDE_FOLDER),
-        }
+        };
+        ensure_private_dir(&files.wide_dir).map_err(write_error(applet, &files.wide_dir))?;
+        Ok(files)
     }
 
     /// Once the tables are in place: remove wide tables of activities that no longer have answers, then
@@ -597,8 +598,7 @@ fn decode_one(
         applet_passwords,
         options.backend,
     )?;
-    let files = TableFiles::new(out);
-    ensure_private_dir(&files.wide_dir).map_err(write_error(applet, &files.wide_dir))?;
+    let files = TableFiles::create(applet, out)?;
     let open = |wide: &[WideTable]| {
         Ok(TableWriters {
             responses: TableFile::create(applet, files.responses.clone())?,
